@@ -1,0 +1,84 @@
+//! Logs on stderr at the level of TF_LOG_PROVIDER (or TF_LOG), in the JSON line format
+//! go-plugin understands, so Terraform files each line under the right level.
+
+use std::fmt;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// The tracing level Terraform's variables ask for; None means logging is off.
+pub fn level_from_env() -> Option<Level> {
+    let raw = std::env::var("TF_LOG_PROVIDER").or_else(|_| std::env::var("TF_LOG")).ok()?;
+    match raw.trim().to_ascii_uppercase().as_str() {
+        "TRACE" | "JSON" => Some(Level::TRACE),
+        "DEBUG" => Some(Level::DEBUG),
+        "INFO" => Some(Level::INFO),
+        "WARN" => Some(Level::WARN),
+        "ERROR" => Some(Level::ERROR),
+        "OFF" | "" => None,
+        // Terraform treats any other value as TRACE.
+        _ => Some(Level::TRACE),
+    }
+}
+
+pub fn init() {
+    let Some(level) = level_from_env() else { return };
+    let filter = tracing_subscriber::filter::LevelFilter::from_level(level);
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(filter)
+        .with_writer(std::io::stderr)
+        .event_format(HclogJson)
+        .try_init();
+}
+
+/// One JSON object per line: `{"@level":"info","@message":"...","@module":"...","@timestamp":"...", fields...}`.
+struct HclogJson;
+
+impl<S, N> FormatEvent<S, N> for HclogJson
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        let meta = event.metadata();
+        let mut obj = serde_json::Map::new();
+        obj.insert("@level".into(), meta.level().as_str().to_ascii_lowercase().into());
+        obj.insert("@module".into(), meta.target().replace("::", ".").into());
+        let ts = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        obj.insert("@timestamp".into(), ts.into());
+        event.record(&mut JsonFields(&mut obj));
+        writeln!(w, "{}", serde_json::Value::Object(obj))
+    }
+}
+
+struct JsonFields<'a>(&'a mut serde_json::Map<String, serde_json::Value>);
+
+impl Visit for JsonFields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.insert(field, format!("{value:?}").into());
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.insert(field, value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.insert(field, value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.insert(field, value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.insert(field, value.into());
+    }
+}
+
+impl JsonFields<'_> {
+    fn insert(&mut self, field: &Field, v: serde_json::Value) {
+        let key = if field.name() == "message" { "@message" } else { field.name() };
+        self.0.insert(key.to_string(), v);
+    }
+}
