@@ -1,0 +1,199 @@
+//! Realistic trees -> XML that libvirt's own validator accepts, and back unchanged.
+
+use libvirt_schema::{from_xml, to_xml, validate, Block, ElementSchema, Field};
+use std::process::Command;
+
+fn blocks(items: Vec<Block>) -> Field {
+    Field::Blocks(items)
+}
+
+fn texts(items: &[&str]) -> Field {
+    Field::TextList(items.iter().map(|s| s.to_string()).collect())
+}
+
+/// Writes the tree as XML, checks it with `virt-xml-validate FILE kind`, and reads it back.
+fn assert_libvirt_accepts(schema: &ElementSchema, kind: &str, tree: &Block) -> String {
+    assert_eq!(validate(schema, tree), vec![], "tree should be valid");
+    let xml = to_xml(schema, tree).expect("tree maps to XML");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join(format!("{kind}.xml"));
+    std::fs::write(&file, &xml).expect("write XML");
+    let output = Command::new("virt-xml-validate")
+        .arg(&file)
+        .arg(kind)
+        .output()
+        .expect("virt-xml-validate runs");
+    assert!(
+        output.status.success(),
+        "virt-xml-validate rejected:\n{xml}\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(&from_xml(schema, &xml).expect("XML reads back"), tree);
+    xml
+}
+
+#[test]
+fn nat_network_with_dhcp_and_dns_hosts() {
+    let tree = Block::default()
+        .text("name", "tf-nat")
+        .text("uuid", "8f6e2c44-4b4e-4d7e-9a57-3f1f3f0c2b11")
+        .with(
+            "forward",
+            Field::Block(Block::default().text("mode", "nat").with(
+                "nat",
+                Field::Block(Block::default().with(
+                    "port",
+                    Field::Block(Block::default().text("start", "1024").text("end", "65535")),
+                )),
+            )),
+        )
+        .with(
+            "bridge",
+            Field::Block(
+                Block::default()
+                    .text("name", "virbr-tf0")
+                    .text("stp", "on")
+                    .text("delay", "0"),
+            ),
+        )
+        .with(
+            "domain",
+            Field::Block(
+                Block::default()
+                    .text("name", "tf.local")
+                    .text("localOnly", "yes"),
+            ),
+        )
+        .with(
+            "dns",
+            Field::Block(Block::default().with(
+                "host",
+                blocks(vec![
+                    Block::default()
+                        .text("ip", "192.168.150.10")
+                        .with("hostname", texts(&["web", "web.tf.local"])),
+                    Block::default()
+                        .text("ip", "192.168.150.11")
+                        .with("hostname", texts(&["db"])),
+                ]),
+            )),
+        )
+        .with(
+            "ip",
+            blocks(vec![Block::default()
+                .text("address", "192.168.150.1")
+                .text("netmask", "255.255.255.0")
+                .with(
+                    "dhcp",
+                    Field::Block(
+                        Block::default()
+                            .with(
+                                "range",
+                                blocks(vec![Block::default()
+                                    .text("start", "192.168.150.100")
+                                    .text("end", "192.168.150.200")]),
+                            )
+                            .with(
+                                "host",
+                                blocks(vec![Block::default()
+                                    .text("mac", "52:54:00:6c:3c:01")
+                                    .text("name", "web")
+                                    .text("ip", "192.168.150.10")]),
+                            ),
+                    ),
+                )]),
+        );
+    let xml = assert_libvirt_accepts(libvirt_schema::network(), "network", &tree);
+    assert!(xml.contains("<hostname>web.tf.local</hostname>"), "{xml}");
+}
+
+#[test]
+fn network_with_dnsmasq_namespace() {
+    let tree = Block::default().text("name", "tf-ns").with(
+        "dnsmasq_options",
+        Field::Block(Block::default().with(
+            "option",
+            blocks(vec![Block::default().text("value", "log-queries")]),
+        )),
+    );
+    let xml = assert_libvirt_accepts(libvirt_schema::network(), "network", &tree);
+    assert!(
+        xml.starts_with(
+            "<network xmlns:dnsmasq=\"http://libvirt.org/schemas/network/dnsmasq/1.0\">"
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<dnsmasq:option value=\"log-queries\"/>"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn dir_pool() {
+    let tree = Block::default()
+        .text("type", "dir")
+        .text("name", "tf-images")
+        .with(
+            "target",
+            Field::Block(
+                Block::default()
+                    .text("path", "/var/lib/libvirt/images/tf")
+                    .with(
+                        "permissions",
+                        Field::Block(
+                            Block::default()
+                                .text("mode", "0755")
+                                .text("owner", "0")
+                                .text("group", "0"),
+                        ),
+                    ),
+            ),
+        );
+    assert_libvirt_accepts(libvirt_schema::storage_pool(), "storagepool", &tree);
+}
+
+#[test]
+fn qcow2_volume_with_backing_store() {
+    let format = |t: &str| Field::Block(Block::default().text("type", t));
+    let tree = Block::default()
+        .text("name", "web.qcow2")
+        .with(
+            "capacity",
+            Field::Block(Block::default().text("unit", "GiB").text("value", "10")),
+        )
+        .with(
+            "target",
+            Field::Block(Block::default().with("format", format("qcow2"))),
+        )
+        .with(
+            "backingStore",
+            Field::Block(
+                Block::default()
+                    .text("path", "/var/lib/libvirt/images/tf/base.qcow2")
+                    .with("format", format("qcow2")),
+            ),
+        );
+    let xml = assert_libvirt_accepts(libvirt_schema::storage_volume(), "storagevol", &tree);
+    assert!(
+        xml.contains("<capacity unit=\"GiB\">10</capacity>"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn validation_names_the_path_and_the_allowed_values() {
+    let tree = Block::default().text("name", "n").with(
+        "forward",
+        Field::Block(Block::default().text("mode", "natt")),
+    );
+    let errors = validate(libvirt_schema::network(), &tree);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].path.to_string(), "forward.mode");
+    assert!(
+        errors[0].message.contains("nat, route"),
+        "{}",
+        errors[0].message
+    );
+}
