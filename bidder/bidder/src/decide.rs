@@ -1,0 +1,218 @@
+//! Turns a validated request into bids: request-level targeting and blocks once, then per
+//! impression the indexed candidates, their floors and deals, price by auction type, and a budget
+//! and frequency hold for the best candidate that can still pay.
+
+use std::time::Instant;
+
+use openrtb::{Banner, BidRequest, Deal, Imp, Str};
+
+use crate::campaign::{Campaign, MediaFormat};
+use crate::freqcap::hash_key;
+use crate::index::{CampaignSet, LiveCampaign};
+use crate::ledger::Ledger;
+use crate::pricing::bid_price;
+
+/// One bid decided for one impression.
+#[derive(Debug)]
+pub struct Decided<'r, 's> {
+    pub bid_id: u64,
+    pub imp: &'r Imp<'r>,
+    pub live: &'s LiveCampaign,
+    pub price: f64,
+    pub deal: Option<&'r Deal<'r>>,
+}
+
+/// Request facts every campaign is matched against, normalised once.
+struct Context<'r> {
+    req: &'r BidRequest<'r>,
+    country: Option<String>,
+    region: Option<String>,
+    os: Option<String>,
+    device_type: Option<u32>,
+    site_domain: Option<String>,
+    app_bundle: Option<String>,
+}
+
+impl<'r> Context<'r> {
+    fn new(req: &'r BidRequest<'r>) -> Self {
+        let geo = req.geo();
+        let device = req.device.as_ref();
+        Context {
+            req,
+            country: geo
+                .and_then(|g| g.country.as_deref())
+                .map(str::to_ascii_uppercase),
+            region: geo
+                .and_then(|g| g.region.as_deref())
+                .map(str::to_ascii_uppercase),
+            os: device
+                .and_then(|d| d.os.as_deref())
+                .map(str::to_ascii_lowercase),
+            device_type: device.and_then(|d| d.devicetype),
+            site_domain: req
+                .site
+                .as_ref()
+                .and_then(|s| s.domain.as_deref())
+                .map(|d| d.trim_start_matches("www.").to_ascii_lowercase()),
+            app_bundle: req
+                .app
+                .as_ref()
+                .and_then(|a| a.bundle.as_deref())
+                .map(str::to_ascii_lowercase),
+        }
+    }
+
+    /// Targeting, blocked categories/advertisers/apps and seat rules: everything that does not
+    /// depend on the impression.
+    fn admits(&self, c: &Campaign) -> bool {
+        let req = self.req;
+        let in_set = |set: &std::collections::HashSet<String>, v: &Option<String>| {
+            set.is_empty() || v.as_ref().is_some_and(|v| set.contains(v))
+        };
+        let denied = |set: &std::collections::HashSet<String>, v: &Option<String>| {
+            v.as_ref().is_some_and(|v| set.contains(v))
+        };
+        in_set(&c.countries, &self.country)
+            && in_set(&c.regions, &self.region)
+            && in_set(&c.os, &self.os)
+            && (c.device_types.is_empty()
+                || self
+                    .device_type
+                    .is_some_and(|d| c.device_types.contains(&d)))
+            && (c.site_domains.is_empty()
+                || req.site.is_some() && in_set(&c.site_domains, &self.site_domain))
+            && (c.app_bundles.is_empty()
+                || req.app.is_some() && in_set(&c.app_bundles, &self.app_bundle))
+            && !denied(&c.site_domains_deny, &self.site_domain)
+            && !denied(&c.app_bundles_deny, &self.app_bundle)
+            && !c.cat.iter().any(|cat| contains(&req.bcat, cat))
+            && !c.adomain.iter().any(|d| contains(&req.badv, d))
+            && !c.bundle.as_ref().is_some_and(|b| contains(&req.bapp, b))
+            && (req.wseat.is_empty() || contains(&req.wseat, &c.seat))
+            && !contains(&req.bseat, &c.seat)
+    }
+}
+
+fn contains(list: &[Str<'_>], v: &str) -> bool {
+    list.iter().any(|x| x.eq_ignore_ascii_case(v))
+}
+
+/// Whether the campaign's creative fits what the impression can show.
+fn fits(c: &Campaign, imp: &Imp<'_>) -> bool {
+    let cr = &c.creative;
+    let blocked = |battr: &[u32]| cr.attr.iter().any(|a| battr.contains(a));
+    let duration_ok = |min: Option<u32>, max: Option<u32>| {
+        let d = cr.duration.unwrap_or(0);
+        min.is_none_or(|m| d >= m) && max.is_none_or(|m| d <= m)
+    };
+    let mime_ok = |mimes: &[Str<'_>]| cr.mime.as_ref().is_some_and(|m| contains(mimes, m));
+    match cr.format {
+        MediaFormat::Banner => imp.banner.as_ref().is_some_and(|b| !blocked(&b.battr)),
+        MediaFormat::Video => imp.video.as_ref().is_some_and(|v| {
+            !blocked(&v.battr) && mime_ok(&v.mimes) && duration_ok(v.minduration, v.maxduration)
+        }),
+        MediaFormat::Audio => imp
+            .audio
+            .as_ref()
+            .is_some_and(|a| mime_ok(&a.mimes) && duration_ok(a.minduration, a.maxduration)),
+        MediaFormat::Native => imp.native.as_ref().is_some_and(|n| !blocked(&n.battr)),
+    }
+}
+
+/// The first deal of the impression this campaign may bid on.
+fn eligible_deal<'r>(c: &Campaign, imp: &'r Imp<'r>) -> Option<&'r Deal<'r>> {
+    let pmp = imp.pmp.as_ref()?;
+    pmp.deals.iter().find(|d| {
+        c.deals.contains(&*d.id)
+            && (d.wseat.is_empty() || contains(&d.wseat, &c.seat))
+            && (d.wadomain.is_empty() || c.adomain.iter().any(|a| contains(&d.wadomain, a)))
+            && (d.bidfloorcur == "USD" || d.bidfloor == 0.0)
+    })
+}
+
+fn candidates(set: &CampaignSet, imp: &Imp<'_>, out: &mut Vec<usize>) {
+    if let Some(banner) = &imp.banner {
+        push_banner_sizes(set, banner, out);
+    }
+    for (present, format) in [
+        (imp.video.is_some(), MediaFormat::Video),
+        (imp.audio.is_some(), MediaFormat::Audio),
+        (imp.native.is_some(), MediaFormat::Native),
+    ] {
+        if present {
+            out.extend_from_slice(set.by_format(format));
+        }
+    }
+}
+
+fn push_banner_sizes(set: &CampaignSet, banner: &Banner<'_>, out: &mut Vec<usize>) {
+    let mut seen: Vec<(u32, u32)> = Vec::new();
+    for size in banner.sizes() {
+        if !seen.contains(&size) {
+            seen.push(size);
+            out.extend_from_slice(set.banner(size.0, size.1));
+        }
+    }
+}
+
+pub struct DecideParams {
+    /// First-price bids pay this share of the campaign's value (0 < shading <= 1).
+    pub shading: f64,
+}
+
+/// Decides at most one bid per impression; every returned bid holds budget in `ledger`.
+pub fn decide<'r, 's>(
+    req: &'r BidRequest<'r>,
+    set: &'s CampaignSet,
+    ledger: &Ledger,
+    params: &DecideParams,
+    now: Instant,
+) -> Vec<Decided<'r, 's>> {
+    let mut out = Vec::new();
+    if !req.accepts_currency("USD") {
+        return out;
+    }
+    let ctx = Context::new(req);
+    let user = req.user_key().map(hash_key);
+    let mut admitted: Vec<Option<bool>> = vec![None; set.len()];
+    let mut ids = Vec::new();
+    let mut priced: Vec<(f64, usize, Option<&'r Deal<'r>>)> = Vec::new();
+    for imp in &req.imp {
+        if imp.bidfloorcur != "USD" && imp.bidfloor > 0.0 {
+            continue; // no currency conversion here: a foreign floor cannot be compared
+        }
+        ids.clear();
+        priced.clear();
+        candidates(set, imp, &mut ids);
+        let private = imp.pmp.as_ref().is_some_and(|p| p.private_auction == 1);
+        for &i in &ids {
+            let c = &set.campaigns[i].campaign;
+            if !*admitted[i].get_or_insert_with(|| ctx.admits(c)) || !fits(c, imp) {
+                continue;
+            }
+            let deal = eligible_deal(c, imp);
+            if private && deal.is_none() {
+                continue;
+            }
+            let floor = deal.map_or(imp.bidfloor, |d| d.bidfloor.max(imp.bidfloor));
+            let at = deal.and_then(|d| d.at).unwrap_or(req.at);
+            if let Some(price) = bid_price(at, c.bid_cpm, floor, params.shading) {
+                priced.push((price, i, deal));
+            }
+        }
+        // Highest price first; deals win ties over open-auction bids.
+        priced.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.2.is_some().cmp(&a.2.is_some())));
+        let winner = priced.iter().find_map(|&(price, i, deal)| {
+            let live = &set.campaigns[i];
+            ledger.hold(live, price, user, now).map(|bid_id| Decided {
+                bid_id,
+                imp,
+                live,
+                price,
+                deal,
+            })
+        });
+        out.extend(winner);
+    }
+    out
+}
