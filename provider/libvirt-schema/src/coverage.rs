@@ -34,12 +34,14 @@ pub struct Coverage {
     pub elements: Counts,
     pub attributes: Counts,
     pub left_out: Vec<LeftOut>,
+    /// Wildcard elements (and their insides) mapped as raw XML text of their parent.
+    pub raw_xml: Vec<String>,
     pub recursion_cuts: Vec<RecursionCut>,
     pub renames: Vec<AppliedRename>,
 }
 
 const WILDCARD_REASON: &str =
-    "wildcard name (anyName/nsName): arbitrary XML such as <metadata> content has no fixed shape";
+    "wildcard attribute name (anyName/nsName) on a fixed element: no fixed name to map";
 const NOT_ALLOWED_REASON: &str =
     "content is notAllowed here (libvirt-internal or overridable placeholder): can never occur";
 const UNEXPLAINED_REASON: &str = "not represented (no documented reason)";
@@ -66,7 +68,7 @@ pub fn measure(rng: &str, root: &str, grammar: &Grammar, report: &FlattenReport)
         let represented = sites.intersection(&report.represented).count();
         let (mut documented, mut unexplained) = (0, 0);
         for site in sites.difference(&report.represented) {
-            let reason = if report.wildcards.contains(site) {
+            let reason = if report.wildcard_attributes.contains(site) {
                 documented += 1;
                 WILDCARD_REASON
             } else if report.not_allowed.contains(site) {
@@ -104,6 +106,15 @@ pub fn measure(rng: &str, root: &str, grammar: &Grammar, report: &FlattenReport)
         elements,
         attributes,
         left_out,
+        raw_xml: report
+            .raw_xml
+            .iter()
+            .filter(|s| reachable.contains(s))
+            .map(|s| {
+                let info = &grammar.sites[*s];
+                format!("{}:{} {}", info.file, info.line, info.name)
+            })
+            .collect(),
         recursion_cuts,
         renames: report.renames.clone(),
     }

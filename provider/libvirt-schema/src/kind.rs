@@ -83,10 +83,10 @@ pub fn from_data(data: &Data) -> ValueKind {
     ValueKind::String
 }
 
-/// Regexes matching every value of `kind` (String has none: it matches anything).
+/// Regexes matching every value of `kind` (String and Xml have none: they match anything).
 fn as_patterns(kind: &ValueKind) -> Vec<String> {
     match kind {
-        ValueKind::String => vec![],
+        ValueKind::String | ValueKind::Xml => vec![],
         ValueKind::Integer { .. } => vec![INTEGER_REGEX.to_string()],
         ValueKind::Number => vec![NUMBER_REGEX.to_string()],
         ValueKind::Enum(values) => values.iter().map(|v| regex::escape(v)).collect(),
@@ -112,6 +112,8 @@ pub fn union(a: &ValueKind, b: &ValueKind) -> ValueKind {
     use ValueKind::*;
     match (a, b) {
         _ if a == b => a.clone(),
+        // Arbitrary markup also covers plain text.
+        (Xml, _) | (_, Xml) => Xml,
         (String, _) | (_, String) => String,
         (Enum(x), Enum(y)) => Enum(union_in_order(x.clone(), y)),
         (Integer { min: a0, max: a1 }, Integer { min: b0, max: b1 }) => Integer {

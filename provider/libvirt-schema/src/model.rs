@@ -71,6 +71,9 @@ pub enum ValueKind {
     Enum(Vec<String>),
     /// A string matching at least one of these regexes.
     Pattern(Vec<String>),
+    /// A well-formed XML fragment, written verbatim: content the schema leaves open
+    /// (`anyName` elements, e.g. `<metadata>`). Read back trimmed of surrounding whitespace.
+    Xml,
 }
 
 fn is_false(b: &bool) -> bool {

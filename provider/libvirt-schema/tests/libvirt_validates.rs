@@ -182,6 +182,67 @@ fn qcow2_volume_with_backing_store() {
     );
 }
 
+const OSINFO_METADATA: &str =
+    "<libosinfo:libosinfo xmlns:libosinfo=\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n\
+     <libosinfo:os id=\"http://debian.org/debian/12\"/>\n</libosinfo:libosinfo>";
+
+#[test]
+fn qemu_domain_with_disk_network_and_qemu_commandline() {
+    let attrs = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .fold(Block::default(), |b, (k, v)| b.text(k, *v))
+    };
+    let one = |pairs: &[(&str, &str)]| Field::Block(attrs(pairs));
+    let devices = Block::default()
+        .text("emulator", "/usr/bin/qemu-system-x86_64")
+        .with(
+            "disk",
+            blocks(vec![attrs(&[("type", "file"), ("device", "disk")])
+                .with("driver", one(&[("name", "qemu"), ("type", "qcow2")]))
+                .with(
+                    "source",
+                    one(&[("file", "/var/lib/libvirt/images/tf/web.qcow2")]),
+                )
+                .with("target", one(&[("dev", "vda"), ("bus", "virtio")]))]),
+        )
+        .with(
+            "interface",
+            blocks(vec![attrs(&[("type", "network")])
+                .with("source", one(&[("network", "tf-nat")]))
+                .with("mac", one(&[("address", "52:54:00:6c:3c:01")]))
+                .with("model", one(&[("type", "virtio")]))]),
+        )
+        .with("console", blocks(vec![attrs(&[("type", "pty")])]));
+    let tree = attrs(&[("type", "qemu")])
+        .text("name", "web")
+        .text("metadata", OSINFO_METADATA)
+        .with("memory", one(&[("unit", "MiB"), ("value", "512")]))
+        .with("vcpu", one(&[("value", "1")]))
+        .with(
+            "os",
+            Field::Block(
+                Block::default()
+                    .with(
+                        "type",
+                        one(&[("arch", "x86_64"), ("machine", "pc"), ("value", "hvm")]),
+                    )
+                    .text("kernel", "/var/lib/libvirt/boot/vmlinuz")
+                    .text("cmdline", "console=ttyS0 root=/dev/vda")
+                    .with("boot", blocks(vec![attrs(&[("dev", "hd")])])),
+            ),
+        )
+        .with("devices", Field::Block(devices))
+        .with(
+            "qemu_commandline",
+            Field::Block(
+                Block::default().with("arg", blocks(vec![attrs(&[("value", "-snapshot")])])),
+            ),
+        );
+    let xml = assert_libvirt_accepts(libvirt_schema::domain(), "domain", &tree);
+    assert!(xml.contains("<qemu:arg value=\"-snapshot\"/>"), "{xml}");
+}
+
 #[test]
 fn validation_names_the_path_and_the_allowed_values() {
     let tree = Block::default().text("name", "n").with(

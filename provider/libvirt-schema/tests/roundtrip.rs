@@ -24,6 +24,18 @@ fn value(kind: &ValueKind) -> BoxedStrategy<String> {
         }
         ValueKind::Number => (-1.0e6..1.0e6f64).prop_map(|v| v.to_string()).boxed(),
         ValueKind::Enum(values) => proptest::sample::select(values.clone()).boxed(),
+        // Raw XML reads back trimmed, so fragments start and end with markup.
+        ValueKind::Xml => proptest::collection::vec(("[a-z]{1,5}", "[a-z0-9 ]{0,6}"), 0..3)
+            .prop_map(|elements| {
+                elements
+                    .iter()
+                    .map(|(name, text)| {
+                        format!("<x:{name} xmlns:x=\"urn:t\" k=\"{text}\">{text}</x:{name}>")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .boxed(),
         ValueKind::Pattern(patterns) => Union::new(patterns.iter().map(|p| {
             proptest::string::string_regex(p)
                 .unwrap_or_else(|e| panic!("cannot generate from pattern {p:?}: {e}"))
@@ -133,6 +145,11 @@ proptest! {
     #[test]
     fn storage_pool_round_trips(tree in block(libvirt_schema::storage_pool())) {
         round_trips(libvirt_schema::storage_pool(), &tree)?;
+    }
+
+    #[test]
+    fn domain_round_trips(tree in block(libvirt_schema::domain())) {
+        round_trips(libvirt_schema::domain(), &tree)?;
     }
 
     #[test]

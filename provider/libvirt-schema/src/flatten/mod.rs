@@ -50,8 +50,11 @@ pub struct AppliedRename {
 #[derive(Debug, Default)]
 pub struct FlattenReport {
     pub represented: BTreeSet<SiteId>,
-    /// Sites inside wildcard (`anyName`/`nsName`) elements and attributes, and those themselves.
-    pub wildcards: BTreeSet<SiteId>,
+    /// Wildcard (`anyName`/`nsName`) elements and everything inside them: represented as
+    /// raw XML text of the enclosing element (also counted in `represented`).
+    pub raw_xml: BTreeSet<SiteId>,
+    /// Wildcard attributes on an element with a fixed name: left out.
+    pub wildcard_attributes: BTreeSet<SiteId>,
     /// Sites that can never match because their content is `notAllowed`.
     pub not_allowed: BTreeSet<SiteId>,
     pub recursion_cuts: Vec<RecursionCut>,
@@ -121,7 +124,12 @@ impl<'g> Builder<'g> {
                     })
                     .reduce(Summary::or)
                     .unwrap_or_default(),
-                None => self.wildcard(pattern),
+                None => {
+                    let sites = self.grammar.reachable_sites(pattern);
+                    self.report.represented.extend(&sites);
+                    self.report.raw_xml.extend(sites);
+                    Summary::text(ValueKind::Xml)
+                }
             },
             Pattern::Attribute {
                 site,
@@ -147,7 +155,11 @@ impl<'g> Builder<'g> {
                         .reduce(Summary::or)
                         .unwrap_or_default()
                 }
-                None => self.wildcard(pattern),
+                None => {
+                    let sites = self.grammar.reachable_sites(pattern);
+                    self.report.wildcard_attributes.extend(sites);
+                    Summary::default()
+                }
             },
             Pattern::Group(items) | Pattern::Interleave(items) => {
                 let mut acc = Summary::default();
@@ -218,14 +230,6 @@ impl<'g> Builder<'g> {
         } else {
             Ok(Some(summary))
         }
-    }
-
-    /// Wildcard elements/attributes (arbitrary XML, e.g. `<metadata>` content) have no fixed
-    /// shape to map: they are left out and reported.
-    fn wildcard(&mut self, pattern: &'g Pattern) -> Summary<'g> {
-        let sites = self.grammar.reachable_sites(pattern);
-        self.report.wildcards.extend(sites);
-        Summary::default()
     }
 
     /// Builds the schema of one (merged) child element; `None` when it can never occur.

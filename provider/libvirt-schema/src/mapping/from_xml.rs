@@ -3,7 +3,7 @@
 
 use super::slots;
 use super::{Block, Field, MapError};
-use crate::model::{ElementSchema, TEXT_FIELD};
+use crate::model::{ElementSchema, ValueKind, TEXT_FIELD};
 use roxmltree::{Document, Node};
 use std::collections::btree_map::Entry;
 
@@ -25,8 +25,18 @@ fn matches_name(schema: &ElementSchema, node: Node) -> bool {
         && node.tag_name().namespace() == schema.namespace.as_deref()
 }
 
-/// The element's own text: its direct text (and CDATA) children, concatenated.
-fn own_text(node: Node) -> String {
+/// The element's own text: its direct text (and CDATA) children, concatenated; for raw XML
+/// content, the source of everything inside the element, trimmed.
+fn own_text(node: Node, kind: Option<&ValueKind>) -> String {
+    if kind == Some(&ValueKind::Xml) {
+        let (Some(first), Some(last)) = (node.first_child(), node.last_child()) else {
+            return String::new();
+        };
+        let source = node.document().input_text();
+        return source[first.range().start..last.range().end]
+            .trim()
+            .to_string();
+    }
     node.children()
         .filter(Node::is_text)
         .filter_map(|n| n.text())
@@ -71,14 +81,17 @@ fn read_element(schema: &ElementSchema, node: Node) -> Block {
         let entry = block.fields.entry(name);
         match (child.text_only, child.repeatable, entry) {
             (true, false, Entry::Vacant(slot)) => {
-                slot.insert(Field::Text(own_text(child_node)));
+                slot.insert(Field::Text(own_text(
+                    child_node,
+                    child.element.text.as_ref(),
+                )));
             }
             (false, false, Entry::Vacant(slot)) => {
                 slot.insert(Field::Block(read_element(&child.element, child_node)));
             }
             (true, true, entry) => {
                 if let Field::TextList(values) = entry.or_insert(Field::TextList(vec![])) {
-                    values.push(own_text(child_node));
+                    values.push(own_text(child_node, child.element.text.as_ref()));
                 }
             }
             (false, true, entry) => {
@@ -94,8 +107,8 @@ fn read_element(schema: &ElementSchema, node: Node) -> Block {
         }
     }
 
-    if slots::text_field(schema).is_some() {
-        let text = own_text(node);
+    if let Some(kind) = slots::text_field(schema) {
+        let text = own_text(node, Some(kind));
         let has_children = node.children().any(|n| n.is_element());
         // Indentation between child elements is not the element's text.
         let blank = text.is_empty() || (has_children && text.trim().is_empty());

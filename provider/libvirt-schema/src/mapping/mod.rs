@@ -65,6 +65,8 @@ pub enum MapError {
     },
     #[error("{path}: character {character:?} cannot appear in XML")]
     InvalidCharacter { path: Path, character: char },
+    #[error("{path}: {message}")]
+    InvalidXml { path: Path, message: String },
     #[error("root element is <{found}>, expected <{expected}>")]
     RootMismatch { expected: String, found: String },
     #[error("not well-formed XML: {0}")]

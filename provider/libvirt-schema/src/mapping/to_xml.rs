@@ -2,7 +2,7 @@
 
 use super::slots::{self, Slot};
 use super::{Block, Field, MapError, Path};
-use crate::model::{ChildSchema, ElementSchema};
+use crate::model::{ChildSchema, ElementSchema, ValueKind};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -62,6 +62,28 @@ fn check_chars(path: &Path, value: &str) -> Result<(), MapError> {
         }),
         None => Ok(()),
     }
+}
+
+/// Writes a text value: escaped, or verbatim (once checked) for raw XML content.
+fn write_text(
+    kind: Option<&ValueKind>,
+    value: &str,
+    path: &Path,
+    out: &mut String,
+) -> Result<(), MapError> {
+    check_chars(path, value)?;
+    if kind == Some(&ValueKind::Xml) {
+        if let Some(message) = slots::xml_fragment_problem(value) {
+            return Err(MapError::InvalidXml {
+                path: path.clone(),
+                message,
+            });
+        }
+        out.push_str(value);
+    } else {
+        escape_text(value, out);
+    }
+    Ok(())
 }
 
 fn escape_text(value: &str, out: &mut String) {
@@ -160,7 +182,12 @@ impl Writer {
         }
         self.out.push('>');
         if let Some(text) = text {
-            escape_text(text, &mut self.out);
+            write_text(
+                slots::text_field(schema),
+                text,
+                &path.field(crate::model::TEXT_FIELD),
+                &mut self.out,
+            )?;
         }
         // Indentation would become part of the text of an element that carries text.
         let pretty = schema.text.is_none();
@@ -195,10 +222,9 @@ impl Writer {
             }
             match item {
                 Item::Text(value) => {
-                    check_chars(path, value)?;
                     let tag = qualified(&child.element.prefix, &child.element.xml_name);
                     let _ = write!(writer.out, "<{tag}>");
-                    escape_text(value, &mut writer.out);
+                    write_text(child.element.text.as_ref(), value, path, &mut writer.out)?;
                     let _ = write!(writer.out, "</{tag}>");
                     Ok(())
                 }
