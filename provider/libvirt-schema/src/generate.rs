@@ -49,6 +49,12 @@ pub enum GenerateError {
         pattern: String,
         message: String,
     },
+    #[error("{rng}: {path} has tf name {name:?}; Terraform accepts only [a-z0-9_]+")]
+    TfName {
+        rng: String,
+        path: String,
+        name: String,
+    },
     #[error("cannot serialise {file}: {source}")]
     Json {
         file: String,
@@ -92,7 +98,7 @@ pub fn generate(schemas_dir: &Path) -> Result<Output, GenerateError> {
             rng: doc.rng.to_string(),
             source,
         })?;
-        check_patterns(doc.rng, &flattened.root, &mut vec![])?;
+        check_tree(doc.rng, &flattened.root, &mut vec![])?;
         coverage.push(coverage::measure(
             doc.rng,
             &flattened.root.xml_name,
@@ -117,13 +123,32 @@ pub fn generate(schemas_dir: &Path) -> Result<Output, GenerateError> {
     Ok(Output { files, coverage })
 }
 
-/// Every pattern in the tree must compile, so validation never meets a broken regex.
-fn check_patterns(
+fn is_terraform_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Every name must be one Terraform accepts, and every pattern must compile so validation
+/// never meets a broken regex.
+fn check_tree(
     rng: &str,
     element: &ElementSchema,
     path: &mut Vec<String>,
 ) -> Result<(), GenerateError> {
     path.push(element.xml_name.clone());
+    let names =
+        std::iter::once(&element.tf_name).chain(element.attributes.iter().map(|a| &a.tf_name));
+    for name in names {
+        if !is_terraform_name(name) {
+            return Err(GenerateError::TfName {
+                rng: rng.to_string(),
+                path: path.join("/"),
+                name: name.clone(),
+            });
+        }
+    }
     let kinds = element
         .attributes
         .iter()
@@ -144,8 +169,22 @@ fn check_patterns(
         }
     }
     for child in &element.children {
-        check_patterns(rng, &child.element, path)?;
+        check_tree(rng, &child.element, path)?;
     }
     path.pop();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terraform_names() {
+        assert!(is_terraform_name("backing_store"));
+        assert!(is_terraform_name("port2"));
+        assert!(!is_terraform_name("backingStore"));
+        assert!(!is_terraform_name("a-b"));
+        assert!(!is_terraform_name(""));
+    }
 }

@@ -10,6 +10,8 @@ pub enum ExceptionScope {
     ResourceTopLevel,
     /// Any attribute or child anywhere in the tree.
     Anywhere,
+    /// A child element that becomes a nested block (and so a type in Pulumi's SDKs).
+    NestedBlock,
     /// An element with text plus attributes or children: its text is the field `value`.
     BesideText,
     /// A child element whose name equals an attribute of the same element.
@@ -28,6 +30,10 @@ pub struct NameException {
 }
 
 const TF_META: &str = "Terraform meta-argument, reserved at the top level of every resource";
+const PULUMI_SUFFIX: &str =
+    "Pulumi names a nested block's type parent type + TitleCase(name), and its Go \
+     SDK adds Args/Input/Output/Ptr/Array/Map to type names: a block named so would collide with \
+     its parent type's variants (e.g. <devices><input> -> DomainDevicesInput)";
 
 /// The only names that do not follow the mechanical XML -> HCL rule.
 pub const EXCEPTIONS: &[NameException] = &[
@@ -98,6 +104,42 @@ pub const EXCEPTIONS: &[NameException] = &[
         reason: "Pulumi reserves `pulumi`",
     },
     NameException {
+        name: "input",
+        scope: ExceptionScope::NestedBlock,
+        renamed: "{element}_{name}",
+        reason: PULUMI_SUFFIX,
+    },
+    NameException {
+        name: "output",
+        scope: ExceptionScope::NestedBlock,
+        renamed: "{element}_{name}",
+        reason: PULUMI_SUFFIX,
+    },
+    NameException {
+        name: "args",
+        scope: ExceptionScope::NestedBlock,
+        renamed: "{element}_{name}",
+        reason: PULUMI_SUFFIX,
+    },
+    NameException {
+        name: "ptr",
+        scope: ExceptionScope::NestedBlock,
+        renamed: "{element}_{name}",
+        reason: PULUMI_SUFFIX,
+    },
+    NameException {
+        name: "array",
+        scope: ExceptionScope::NestedBlock,
+        renamed: "{element}_{name}",
+        reason: PULUMI_SUFFIX,
+    },
+    NameException {
+        name: "map",
+        scope: ExceptionScope::NestedBlock,
+        renamed: "{element}_{name}",
+        reason: PULUMI_SUFFIX,
+    },
+    NameException {
         name: "value",
         scope: ExceptionScope::BesideText,
         renamed: "value_{kind}",
@@ -113,12 +155,30 @@ pub const EXCEPTIONS: &[NameException] = &[
     },
 ];
 
-/// The mechanical rule: characters HCL identifiers do not take (`-`, `.`, ...) become `_`.
+/// The mechanical rule: characters HCL identifiers do not take (`-`, `.`, ...) become `_`,
+/// and camelCase becomes snake_case (`backingStore` -> `backing_store`), because Terraform
+/// accepts only lowercase letters, digits and underscores in schema names.
 pub fn tf_name(xml_local: &str) -> String {
-    xml_local
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
+    let chars: Vec<char> = xml_local.chars().collect();
+    let mut out = String::with_capacity(chars.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                out.push('_');
+            }
+        }
+        out.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        });
+    }
+    out
 }
 
 /// The prefix written for a namespace URI: the path segment naming it, skipping a trailing
@@ -159,7 +219,10 @@ mod tests {
 
     #[test]
     fn names_become_identifiers() {
-        assert_eq!(tf_name("trustGuestRxFilters"), "trustGuestRxFilters");
+        assert_eq!(tf_name("trustGuestRxFilters"), "trust_guest_rx_filters");
+        assert_eq!(tf_name("classID"), "class_id");
+        assert_eq!(tf_name("rx_queue_size"), "rx_queue_size");
+        assert_eq!(tf_name("SCSIController"), "scsi_controller");
         assert_eq!(tf_name("seclabel-x.y"), "seclabel_x_y");
     }
 

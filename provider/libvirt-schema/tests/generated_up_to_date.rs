@@ -5,6 +5,7 @@
 
 use libvirt_schema::generate;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 fn schemas_dir() -> PathBuf {
     std::env::var_os("LIBVIRT_SCHEMAS_DIR")
@@ -12,9 +13,17 @@ fn schemas_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/share/libvirt/schemas"))
 }
 
+/// The generator's output, computed once for all tests here.
+fn output() -> &'static generate::Output {
+    static OUTPUT: OnceLock<generate::Output> = OnceLock::new();
+    OUTPUT.get_or_init(|| {
+        generate::generate(&schemas_dir()).expect("generator runs on libvirt's schemas")
+    })
+}
+
 #[test]
 fn checked_in_output_matches_the_generator() {
-    let output = generate::generate(&schemas_dir()).expect("generator runs on libvirt's schemas");
+    let output = output();
     let generated_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("generated");
     for (name, contents) in &output.files {
         let checked_in = std::fs::read_to_string(generated_dir.join(name))
@@ -28,7 +37,7 @@ fn checked_in_output_matches_the_generator() {
 
 #[test]
 fn every_reachable_definition_is_represented_or_documented() {
-    let output = generate::generate(&schemas_dir()).expect("generator runs on libvirt's schemas");
+    let output = output();
     for cov in &output.coverage {
         assert_eq!(
             cov.elements.unexplained, 0,
@@ -50,4 +59,23 @@ fn checked_in_schemas_load() {
     assert_eq!(libvirt_schema::storage_pool().xml_name, "pool");
     assert_eq!(libvirt_schema::storage_volume().xml_name, "volume");
     assert_eq!(libvirt_schema::domain().xml_name, "domain");
+}
+
+#[test]
+fn every_libvirt_grammar_with_a_start_flattens() {
+    let mut flattened = 0;
+    for entry in std::fs::read_dir(schemas_dir()).expect("schemas dir") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("rng") {
+            continue;
+        }
+        let grammar = libvirt_schema::rng::load(&path)
+            .unwrap_or_else(|e| panic!("{} does not load: {e}", path.display()));
+        if grammar.start().is_some() {
+            libvirt_schema::flatten::flatten(&grammar)
+                .unwrap_or_else(|e| panic!("{} does not flatten: {e}", path.display()));
+            flattened += 1;
+        }
+    }
+    assert!(flattened >= 4, "only {flattened} grammars with a start");
 }

@@ -62,7 +62,7 @@ fn nat_network_with_dhcp_and_dns_hosts() {
             Field::Block(
                 Block::default()
                     .text("name", "tf.local")
-                    .text("localOnly", "yes"),
+                    .text("local_only", "yes"),
             ),
         )
         .with(
@@ -168,7 +168,7 @@ fn qcow2_volume_with_backing_store() {
             Field::Block(Block::default().with("format", format("qcow2"))),
         )
         .with(
-            "backingStore",
+            "backing_store",
             Field::Block(
                 Block::default()
                     .text("path", "/var/lib/libvirt/images/tf/base.qcow2")

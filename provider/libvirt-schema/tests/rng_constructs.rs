@@ -308,7 +308,7 @@ fn recursion_is_cut_at_the_first_repeat() {
                  <attribute name="path"/><ref name="store"/></element></optional></define>"#,
         ),
     )]);
-    let store = &child(&flat.root, "backingStore").element;
+    let store = &child(&flat.root, "backing_store").element;
     assert!(store.attribute("path").is_some());
     assert!(store.children.is_empty(), "the nested backingStore is cut");
     assert_eq!(cov.recursion_cuts.len(), 1);

@@ -21,8 +21,15 @@ pub fn resolve_clashes(
         .map(|a| a.tf_name.clone())
         .collect();
 
-    let mut apply = |xml_name: &str, tf_name: &mut String, kind: &str, beside_attribute: bool| {
+    let mut apply = |xml_name: &str,
+                     tf_name: &mut String,
+                     kind: &str,
+                     is_block: bool,
+                     beside_attribute: bool| {
         let mut scopes = vec![ExceptionScope::Anywhere];
+        if is_block {
+            scopes.push(ExceptionScope::NestedBlock);
+        }
         if is_root {
             scopes.push(ExceptionScope::ResourceTopLevel);
         }
@@ -50,7 +57,7 @@ pub fn resolve_clashes(
     };
 
     for attr in &mut element.attributes {
-        apply(&attr.xml_name, &mut attr.tf_name, "attribute", false);
+        apply(&attr.xml_name, &mut attr.tf_name, "attribute", false, false);
     }
     for child in &mut element.children {
         let beside_attribute = attribute_names.contains(&child.element.tf_name);
@@ -58,6 +65,7 @@ pub fn resolve_clashes(
             &child.element.xml_name,
             &mut child.element.tf_name,
             "element",
+            !child.text_only,
             beside_attribute,
         );
     }
