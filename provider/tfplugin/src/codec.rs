@@ -29,7 +29,10 @@ pub enum CodecError {
 }
 
 fn mismatch(expected: &Type, found: impl Into<String>) -> CodecError {
-    CodecError::Mismatch { expected: format!("{}", expected.to_json()), found: found.into() }
+    CodecError::Mismatch {
+        expected: format!("{}", expected.to_json()),
+        found: found.into(),
+    }
 }
 
 fn mp_err(e: impl std::fmt::Debug) -> CodecError {
@@ -80,14 +83,20 @@ fn read_bytes_or_string(rd: &mut &[u8]) -> Result<Vec<u8>, CodecError> {
 
 fn read_number(rd: &mut &[u8]) -> Result<Number, CodecError> {
     match peek(rd)? {
-        Marker::F32 => Ok(Number::from_f64(rmp::decode::read_f32(rd).map_err(mp_err)? as f64)),
+        Marker::F32 => Ok(Number::from_f64(
+            rmp::decode::read_f32(rd).map_err(mp_err)? as f64
+        )),
         Marker::F64 => Ok(Number::from_f64(rmp::decode::read_f64(rd).map_err(mp_err)?)),
-        Marker::U64 => Ok(Number::Int(rmp::decode::read_u64(rd).map_err(mp_err)?.into())),
+        Marker::U64 => Ok(Number::Int(
+            rmp::decode::read_u64(rd).map_err(mp_err)?.into(),
+        )),
         Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => {
             let s = read_string(rd)?;
             Number::parse(&s).ok_or_else(|| CodecError::Msgpack(format!("bad number {s:?}")))
         }
-        _ => Ok(Number::Int(rmp::decode::read_int::<i64, _>(rd).map_err(mp_err)?.into())),
+        _ => Ok(Number::Int(
+            rmp::decode::read_int::<i64, _>(rd).map_err(mp_err)?.into(),
+        )),
     }
 }
 
@@ -111,7 +120,9 @@ fn read_value(ty: &Type, rd: &mut &[u8]) -> Result<Value, CodecError> {
             return match meta.typeid {
                 EXT_UNKNOWN => Ok(Value::unknown()),
                 EXT_REFINED_UNKNOWN => Ok(Value::Unknown(Refinements(payload.to_vec()))),
-                other => Err(CodecError::Msgpack(format!("unexpected extension type {other}"))),
+                other => Err(CodecError::Msgpack(format!(
+                    "unexpected extension type {other}"
+                ))),
             };
         }
         _ => {}
@@ -127,7 +138,9 @@ fn read_value(ty: &Type, rd: &mut &[u8]) -> Result<Value, CodecError> {
         Type::Bool => Ok(Value::Bool(rmp::decode::read_bool(rd).map_err(mp_err)?)),
         Type::List(elem) | Type::Set(elem) => {
             let len = rmp::decode::read_array_len(rd).map_err(mp_err)?;
-            let items = (0..len).map(|_| read_value(elem, rd)).collect::<Result<_, _>>()?;
+            let items = (0..len)
+                .map(|_| read_value(elem, rd))
+                .collect::<Result<_, _>>()?;
             Ok(Value::List(items))
         }
         Type::Tuple(elems) => {
@@ -135,7 +148,10 @@ fn read_value(ty: &Type, rd: &mut &[u8]) -> Result<Value, CodecError> {
             if len != elems.len() {
                 return Err(mismatch(ty, format!("tuple of {len} elements")));
             }
-            let items = elems.iter().map(|t| read_value(t, rd)).collect::<Result<_, _>>()?;
+            let items = elems
+                .iter()
+                .map(|t| read_value(t, rd))
+                .collect::<Result<_, _>>()?;
             Ok(Value::List(items))
         }
         Type::Map(elem) => {
@@ -153,7 +169,9 @@ fn read_value(ty: &Type, rd: &mut &[u8]) -> Result<Value, CodecError> {
                 attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
             for _ in 0..len {
                 let k = read_string(rd)?;
-                let at = attrs.get(&k).ok_or_else(|| CodecError::UnknownAttribute(k.clone()))?;
+                let at = attrs
+                    .get(&k)
+                    .ok_or_else(|| CodecError::UnknownAttribute(k.clone()))?;
                 let v = read_value(at, rd)?;
                 m.insert(k, v);
             }
@@ -162,11 +180,13 @@ fn read_value(ty: &Type, rd: &mut &[u8]) -> Result<Value, CodecError> {
         Type::Dynamic => {
             let len = rmp::decode::read_array_len(rd).map_err(mp_err)?;
             if len != 2 {
-                return Err(CodecError::Msgpack("dynamic value must be [type, value]".into()));
+                return Err(CodecError::Msgpack(
+                    "dynamic value must be [type, value]".into(),
+                ));
             }
             let type_json = read_bytes_or_string(rd)?;
-            let json: serde_json::Value =
-                serde_json::from_slice(&type_json).map_err(|e| CodecError::BadType(e.to_string()))?;
+            let json: serde_json::Value = serde_json::from_slice(&type_json)
+                .map_err(|e| CodecError::BadType(e.to_string()))?;
             let t = Type::from_json(&json)?;
             let v = read_value(&t, rd)?;
             Ok(Value::Dynamic(t, Box::new(v)))
@@ -280,7 +300,11 @@ fn write_value(ty: &Type, v: &Value, out: &mut Vec<u8>) -> Result<(), CodecError
         }
         (Type::Dynamic, primitive) => {
             let t = primitive_type(primitive).ok_or_else(|| mismatch(ty, describe(primitive)))?;
-            write_value(&Type::Dynamic, &Value::Dynamic(t, Box::new(primitive.clone())), out)?;
+            write_value(
+                &Type::Dynamic,
+                &Value::Dynamic(t, Box::new(primitive.clone())),
+                out,
+            )?;
         }
         (t, Value::Dynamic(_, inner)) => write_value(t, inner, out)?,
         (t, other) => return Err(mismatch(t, describe(other))),
@@ -336,10 +360,17 @@ pub fn from_json(ty: &Type, j: &serde_json::Value) -> Result<Value, CodecError> 
         (Type::String, J::Number(n)) => Ok(Value::String(n.to_string())),
         (Type::String, J::Bool(b)) => Ok(Value::String(b.to_string())),
         (Type::List(elem) | Type::Set(elem), J::Array(items)) => Ok(Value::List(
-            items.iter().map(|i| from_json(elem, i)).collect::<Result<_, _>>()?,
+            items
+                .iter()
+                .map(|i| from_json(elem, i))
+                .collect::<Result<_, _>>()?,
         )),
         (Type::Tuple(elems), J::Array(items)) if elems.len() == items.len() => Ok(Value::List(
-            elems.iter().zip(items).map(|(t, i)| from_json(t, i)).collect::<Result<_, _>>()?,
+            elems
+                .iter()
+                .zip(items)
+                .map(|(t, i)| from_json(t, i))
+                .collect::<Result<_, _>>()?,
         )),
         (Type::Map(elem), J::Object(m)) => Ok(Value::Map(
             m.iter()
@@ -349,7 +380,10 @@ pub fn from_json(ty: &Type, j: &serde_json::Value) -> Result<Value, CodecError> 
         (Type::Object(attrs), J::Object(m)) => {
             let mut out = BTreeMap::new();
             for (k, at) in attrs {
-                out.insert(k.clone(), m.get(k).map_or(Ok(Value::Null), |v| from_json(at, v))?);
+                out.insert(
+                    k.clone(),
+                    m.get(k).map_or(Ok(Value::Null), |v| from_json(at, v))?,
+                );
             }
             // Attributes removed from the schema are dropped, as Terraform does when
             // upgrading state of the same schema version.
@@ -357,7 +391,10 @@ pub fn from_json(ty: &Type, j: &serde_json::Value) -> Result<Value, CodecError> 
         }
         (Type::Dynamic, J::Object(m)) if m.contains_key("type") && m.contains_key("value") => {
             let t = Type::from_json(&m["type"])?;
-            Ok(Value::Dynamic(t.clone(), Box::new(from_json(&t, &m["value"])?)))
+            Ok(Value::Dynamic(
+                t.clone(),
+                Box::new(from_json(&t, &m["value"])?),
+            ))
         }
         (t, j) => Err(mismatch(t, j.to_string())),
     }
@@ -371,17 +408,28 @@ pub fn to_json(ty: &Type, v: &Value) -> Result<serde_json::Value, CodecError> {
         (_, Value::String(s)) => J::String(s.clone()),
         (_, Value::Bool(b)) => J::Bool(*b),
         (_, Value::Number(n)) => match n {
-            Number::Int(i) => serde_json::from_str(&i.to_string()).map_err(|e| CodecError::Json(e.to_string()))?,
+            Number::Int(i) => {
+                serde_json::from_str(&i.to_string()).map_err(|e| CodecError::Json(e.to_string()))?
+            }
             Number::Float(f) => json!(f),
         },
-        (Type::List(elem) | Type::Set(elem), Value::List(items)) => {
-            J::Array(items.iter().map(|i| to_json(elem, i)).collect::<Result<_, _>>()?)
-        }
+        (Type::List(elem) | Type::Set(elem), Value::List(items)) => J::Array(
+            items
+                .iter()
+                .map(|i| to_json(elem, i))
+                .collect::<Result<_, _>>()?,
+        ),
         (Type::Tuple(elems), Value::List(items)) => J::Array(
-            elems.iter().zip(items).map(|(t, i)| to_json(t, i)).collect::<Result<_, _>>()?,
+            elems
+                .iter()
+                .zip(items)
+                .map(|(t, i)| to_json(t, i))
+                .collect::<Result<_, _>>()?,
         ),
         (Type::Map(elem), Value::Map(m)) => J::Object(
-            m.iter().map(|(k, i)| Ok((k.clone(), to_json(elem, i)?))).collect::<Result<_, CodecError>>()?,
+            m.iter()
+                .map(|(k, i)| Ok((k.clone(), to_json(elem, i)?)))
+                .collect::<Result<_, CodecError>>()?,
         ),
         (Type::Object(attrs), Value::Map(m)) => J::Object(
             attrs
@@ -408,7 +456,13 @@ mod tests {
             ("size".to_string(), Type::Number),
             ("on".to_string(), Type::Bool),
             ("tags".to_string(), Type::map(Type::String)),
-            ("items".to_string(), Type::list(Type::Object(BTreeMap::from([("v".to_string(), Type::Number)])))),
+            (
+                "items".to_string(),
+                Type::list(Type::Object(BTreeMap::from([(
+                    "v".to_string(),
+                    Type::Number,
+                )]))),
+            ),
             ("any".to_string(), Type::Dynamic),
         ]))
     }
@@ -430,12 +484,19 @@ mod tests {
             leaf(".*".prop_map(Value::String)),
             leaf(arb_number().prop_map(Value::Number)),
             leaf(any::<bool>().prop_map(Value::Bool)),
-            leaf(proptest::collection::btree_map("[a-z]{1,5}", ".*".prop_map(Value::String), 0..4).prop_map(Value::Map)),
-            leaf(proptest::collection::vec(
-                arb_number().prop_map(|n| Value::Map(BTreeMap::from([("v".to_string(), Value::Number(n))]))),
-                0..4,
-            )
-            .prop_map(Value::List)),
+            leaf(
+                proptest::collection::btree_map("[a-z]{1,5}", ".*".prop_map(Value::String), 0..4)
+                    .prop_map(Value::Map),
+            ),
+            leaf(
+                proptest::collection::vec(
+                    arb_number().prop_map(|n| {
+                        Value::Map(BTreeMap::from([("v".to_string(), Value::Number(n))]))
+                    }),
+                    0..4,
+                )
+                .prop_map(Value::List),
+            ),
             leaf(".*".prop_map(|s| Value::Dynamic(Type::String, Box::new(Value::String(s))))),
         )
             .prop_map(|(name, size, on, tags, items, any)| {
@@ -469,7 +530,10 @@ mod tests {
 
     #[test]
     fn plain_unknown_is_fixext1_code_zero() {
-        assert_eq!(encode_msgpack(&Type::String, &Value::unknown()).unwrap(), vec![0xd4, 0, 0]);
+        assert_eq!(
+            encode_msgpack(&Type::String, &Value::unknown()).unwrap(),
+            vec![0xd4, 0, 0]
+        );
     }
 
     #[test]

@@ -79,7 +79,11 @@ impl Diagnostics {
         d.push_error(summary, detail);
         d
     }
-    pub fn error_at(path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn error_at(
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         let mut d = Self::new();
         d.push_error_at(path, summary, detail);
         d
@@ -87,14 +91,30 @@ impl Diagnostics {
     pub fn push_error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Severity::Error, None, summary.into(), detail.into());
     }
-    pub fn push_error_at(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn push_error_at(
+        &mut self,
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Severity::Error, Some(path), summary.into(), detail.into());
     }
     pub fn push_warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Severity::Warning, None, summary.into(), detail.into());
     }
-    fn push(&mut self, severity: Severity, path: Option<AttributePath>, summary: String, detail: String) {
-        self.0.push(Diagnostic { severity, summary, detail, path });
+    fn push(
+        &mut self,
+        severity: Severity,
+        path: Option<AttributePath>,
+        summary: String,
+        detail: String,
+    ) {
+        self.0.push(Diagnostic {
+            severity,
+            summary,
+            detail,
+            path,
+        });
     }
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
@@ -120,15 +140,19 @@ impl fmt::Display for Diagnostics {
 }
 
 impl<E: std::error::Error> From<E> for Diagnostics {
+    /// The error's message is the summary; its chain of causes is the detail.
     fn from(e: E) -> Self {
-        // Keep the whole cause chain: "failed to X: because Y: because Z".
-        let mut detail = e.to_string();
+        let mut causes = Vec::new();
         let mut src = e.source();
         while let Some(s) = src {
-            detail.push_str(": ");
-            detail.push_str(&s.to_string());
+            causes.push(s.to_string());
             src = s.source();
         }
+        let detail = if causes.is_empty() {
+            e.to_string()
+        } else {
+            causes.join(": ")
+        };
         Diagnostics::error(e.to_string(), detail)
     }
 }

@@ -33,5 +33,5 @@ pub mod proto {
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use plugin::serve;
 pub use provider::{ApplyError, ApplyRequest, DataSource, PlanRequest, Provider, Resource};
-pub use schema::{AttrMode, Attribute, Block, Nesting, NestedBlock, Schema};
+pub use schema::{AttrMode, Attribute, Block, NestedBlock, Nesting, Schema};
 pub use value::{Number, Type, Value};

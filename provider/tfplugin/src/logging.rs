@@ -11,7 +11,9 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// The tracing level Terraform's variables ask for; None means logging is off.
 pub fn level_from_env() -> Option<Level> {
-    let raw = std::env::var("TF_LOG_PROVIDER").or_else(|_| std::env::var("TF_LOG")).ok()?;
+    let raw = std::env::var("TF_LOG_PROVIDER")
+        .or_else(|_| std::env::var("TF_LOG"))
+        .ok()?;
     match raw.trim().to_ascii_uppercase().as_str() {
         "TRACE" | "JSON" => Some(Level::TRACE),
         "DEBUG" => Some(Level::DEBUG),
@@ -25,7 +27,9 @@ pub fn level_from_env() -> Option<Level> {
 }
 
 pub fn init() {
-    let Some(level) = level_from_env() else { return };
+    let Some(level) = level_from_env() else {
+        return;
+    };
     let filter = tracing_subscriber::filter::LevelFilter::from_level(level);
     let _ = tracing_subscriber::fmt()
         .with_max_level(filter)
@@ -42,10 +46,18 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         let meta = event.metadata();
         let mut obj = serde_json::Map::new();
-        obj.insert("@level".into(), meta.level().as_str().to_ascii_lowercase().into());
+        obj.insert(
+            "@level".into(),
+            meta.level().as_str().to_ascii_lowercase().into(),
+        );
         obj.insert("@module".into(), meta.target().replace("::", ".").into());
         let ts = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -78,7 +90,11 @@ impl Visit for JsonFields<'_> {
 
 impl JsonFields<'_> {
     fn insert(&mut self, field: &Field, v: serde_json::Value) {
-        let key = if field.name() == "message" { "@message" } else { field.name() };
+        let key = if field.name() == "message" {
+            "@message"
+        } else {
+            field.name()
+        };
         self.0.insert(key.to_string(), v);
     }
 }

@@ -14,7 +14,9 @@ use crate::value::{Type, Value};
 /// The default plan: the proposed new state, with computed attributes the user left
 /// unset marked unknown on objects being created (they keep their prior value on update).
 pub fn default_plan(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> Value {
-    let Value::Map(_) = proposed else { return proposed.clone() };
+    let Value::Map(_) = proposed else {
+        return proposed.clone();
+    };
     let mut planned = proposed.clone();
     for a in &block.attributes {
         if a.is_computed() && config.get(&a.name).is_null() && prior.is_null() {
@@ -22,7 +24,12 @@ pub fn default_plan(block: &Block, prior: &Value, proposed: &Value, config: &Val
         }
     }
     for nb in &block.blocks {
-        let nested = plan_nested(nb, prior.get(&nb.name), proposed.get(&nb.name), config.get(&nb.name));
+        let nested = plan_nested(
+            nb,
+            prior.get(&nb.name),
+            proposed.get(&nb.name),
+            config.get(&nb.name),
+        );
         planned.set(&nb.name, nested);
     }
     planned
@@ -35,8 +42,14 @@ fn plan_nested(nb: &NestedBlock, prior: &Value, proposed: &Value, config: &Value
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    let prior_i = prior.as_list().and_then(|l| l.get(i)).unwrap_or(&Value::Null);
-                    let config_i = config.as_list().and_then(|l| l.get(i)).unwrap_or(&Value::Null);
+                    let prior_i = prior
+                        .as_list()
+                        .and_then(|l| l.get(i))
+                        .unwrap_or(&Value::Null);
+                    let config_i = config
+                        .as_list()
+                        .and_then(|l| l.get(i))
+                        .unwrap_or(&Value::Null);
                     default_plan(&nb.block, prior_i, item, config_i)
                 })
                 .collect(),
@@ -45,20 +58,33 @@ fn plan_nested(nb: &NestedBlock, prior: &Value, proposed: &Value, config: &Value
             items
                 .iter()
                 .map(|(k, item)| {
-                    let prior_k = prior.as_map().and_then(|m| m.get(k)).unwrap_or(&Value::Null);
-                    let config_k = config.as_map().and_then(|m| m.get(k)).unwrap_or(&Value::Null);
+                    let prior_k = prior
+                        .as_map()
+                        .and_then(|m| m.get(k))
+                        .unwrap_or(&Value::Null);
+                    let config_k = config
+                        .as_map()
+                        .and_then(|m| m.get(k))
+                        .unwrap_or(&Value::Null);
                     (k.clone(), default_plan(&nb.block, prior_k, item, config_k))
                 })
                 .collect(),
         ),
-        (Nesting::Single | Nesting::Group, Value::Map(_)) => default_plan(&nb.block, prior, proposed, config),
+        (Nesting::Single | Nesting::Group, Value::Map(_)) => {
+            default_plan(&nb.block, prior, proposed, config)
+        }
         _ => proposed.clone(),
     }
 }
 
 /// Checks a resource's planned state against its configuration. Every violation is a
 /// provider bug; reporting it here, with its path, beats Terraform's generic error.
-pub fn check_plan(block: &Block, config: &Value, planned: &Value, path: &AttributePath) -> Diagnostics {
+pub fn check_plan(
+    block: &Block,
+    config: &Value,
+    planned: &Value,
+    path: &AttributePath,
+) -> Diagnostics {
     let mut diags = Diagnostics::new();
     if config.is_unknown() || planned.is_unknown() {
         return diags;
@@ -91,7 +117,11 @@ pub fn check_plan(block: &Block, config: &Value, planned: &Value, path: &Attribu
                     diags.push_error_at(
                         at.clone(),
                         "Provider planned a different number of blocks than configured",
-                        format!("{} configured, {} planned. This is a bug in the provider.", cs.len(), ps.len()),
+                        format!(
+                            "{} configured, {} planned. This is a bug in the provider.",
+                            cs.len(),
+                            ps.len()
+                        ),
                     );
                 } else if nb.nesting == Nesting::List {
                     for (i, (ci, pi)) in cs.iter().zip(ps).enumerate() {
@@ -99,7 +129,9 @@ pub fn check_plan(block: &Block, config: &Value, planned: &Value, path: &Attribu
                     }
                 }
             }
-            (Value::Map(_), Value::Map(_)) if matches!(nb.nesting, Nesting::Single | Nesting::Group) => {
+            (Value::Map(_), Value::Map(_))
+                if matches!(nb.nesting, Nesting::Single | Nesting::Group) =>
+            {
                 diags.extend(check_plan(&nb.block, c, p, &at));
             }
             _ => {}
@@ -109,7 +141,12 @@ pub fn check_plan(block: &Block, config: &Value, planned: &Value, path: &Attribu
 }
 
 /// Paths of force-new attributes whose planned value differs from the prior state.
-pub fn requires_replace(block: &Block, prior: &Value, planned: &Value, path: &AttributePath) -> Vec<AttributePath> {
+pub fn requires_replace(
+    block: &Block,
+    prior: &Value,
+    planned: &Value,
+    path: &AttributePath,
+) -> Vec<AttributePath> {
     let mut out = Vec::new();
     if prior.is_null() || planned.is_null() {
         return out;
@@ -128,7 +165,9 @@ pub fn requires_replace(block: &Block, prior: &Value, planned: &Value, path: &At
                     out.extend(requires_replace(&nb.block, x, y, &at.push_index(i)));
                 }
             }
-            (Value::Map(_), Value::Map(_)) if matches!(nb.nesting, Nesting::Single | Nesting::Group) => {
+            (Value::Map(_), Value::Map(_))
+                if matches!(nb.nesting, Nesting::Single | Nesting::Group) =>
+            {
                 out.extend(requires_replace(&nb.block, pr, pl, &at));
             }
             _ if pr != pl && block_has_force_new(&nb.block) => out.push(at),
@@ -139,7 +178,8 @@ pub fn requires_replace(block: &Block, prior: &Value, planned: &Value, path: &At
 }
 
 fn block_has_force_new(b: &Block) -> bool {
-    b.attributes.iter().any(|a| a.force_new) || b.blocks.iter().any(|nb| block_has_force_new(&nb.block))
+    b.attributes.iter().any(|a| a.force_new)
+        || b.blocks.iter().any(|nb| block_has_force_new(&nb.block))
 }
 
 /// Makes a resource's post-apply state agree with its plan: known planned values win,
@@ -151,7 +191,13 @@ pub fn conform_to_plan(ty: &Type, planned: &Value, new: Value) -> (Value, Vec<St
     (v, notes)
 }
 
-fn conform(ty: &Type, planned: &Value, new: Value, path: &AttributePath, notes: &mut Vec<String>) -> Value {
+fn conform(
+    ty: &Type,
+    planned: &Value,
+    new: Value,
+    path: &AttributePath,
+    notes: &mut Vec<String>,
+) -> Value {
     if planned.is_unknown() {
         if !new.is_wholly_known() {
             notes.push(format!("{path}: left unknown after apply; set to null"));
@@ -175,7 +221,9 @@ fn conform(ty: &Type, planned: &Value, new: Value, path: &AttributePath, notes: 
                 .map(|(i, (p, n))| conform(et, p, n, &path.push_index(i), notes))
                 .collect(),
         ),
-        (Type::Map(et), Value::Map(pm), Value::Map(mut nm)) if pm.len() == nm.len() && pm.keys().all(|k| nm.contains_key(k)) => {
+        (Type::Map(et), Value::Map(pm), Value::Map(mut nm))
+            if pm.len() == nm.len() && pm.keys().all(|k| nm.contains_key(k)) =>
+        {
             Value::Map(
                 pm.iter()
                     .map(|(k, p)| {
@@ -188,7 +236,9 @@ fn conform(ty: &Type, planned: &Value, new: Value, path: &AttributePath, notes: 
         (_, p, n) => {
             if p.is_wholly_known() {
                 if *p != n {
-                    notes.push(format!("{path}: planned {p:?}, apply returned {n:?}; kept the planned value"));
+                    notes.push(format!(
+                        "{path}: planned {p:?}, apply returned {n:?}; kept the planned value"
+                    ));
                 }
                 p.clone()
             } else {
@@ -213,32 +263,67 @@ mod tests {
             .attr(Attribute::optional_computed("mac", Type::String))
             .block(NestedBlock::list(
                 "host",
-                Block::new().attr(Attribute::required("ip", Type::String)).attr(Attribute::computed("uid", Type::String)),
+                Block::new()
+                    .attr(Attribute::required("ip", Type::String))
+                    .attr(Attribute::computed("uid", Type::String)),
             ))
     }
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>())
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
+        )
     }
 
     #[test]
     fn create_marks_unset_computed_unknown_and_keeps_config() {
         let b = block();
-        let config = obj(&[("name", "a".into()), ("size", Value::Null), ("id", Value::Null), ("mac", "x".into()),
-            ("host", Value::List(vec![obj(&[("ip", "1".into()), ("uid", Value::Null)])]))]);
+        let config = obj(&[
+            ("name", "a".into()),
+            ("size", Value::Null),
+            ("id", Value::Null),
+            ("mac", "x".into()),
+            (
+                "host",
+                Value::List(vec![obj(&[("ip", "1".into()), ("uid", Value::Null)])]),
+            ),
+        ]);
         let planned = default_plan(&b, &Value::Null, &config, &config);
         assert!(planned.get("id").is_unknown());
         assert_eq!(planned.get("mac"), &Value::from("x"));
-        assert!(planned.get("host").as_list().unwrap()[0].get("uid").is_unknown());
+        assert!(planned.get("host").as_list().unwrap()[0]
+            .get("uid")
+            .is_unknown());
         assert!(check_plan(&b, &config, &planned, &AttributePath::root()).is_empty());
     }
 
     #[test]
     fn update_keeps_prior_computed_values_and_flags_force_new() {
         let b = block();
-        let prior = obj(&[("name", "a".into()), ("size", 1i64.into()), ("id", "u1".into()), ("mac", "m".into()), ("host", Value::List(vec![]))]);
-        let config = obj(&[("name", "b".into()), ("size", 1i64.into()), ("id", Value::Null), ("mac", Value::Null), ("host", Value::List(vec![]))]);
-        let proposed = obj(&[("name", "b".into()), ("size", 1i64.into()), ("id", "u1".into()), ("mac", "m".into()), ("host", Value::List(vec![]))]);
+        let prior = obj(&[
+            ("name", "a".into()),
+            ("size", 1i64.into()),
+            ("id", "u1".into()),
+            ("mac", "m".into()),
+            ("host", Value::List(vec![])),
+        ]);
+        let config = obj(&[
+            ("name", "b".into()),
+            ("size", 1i64.into()),
+            ("id", Value::Null),
+            ("mac", Value::Null),
+            ("host", Value::List(vec![])),
+        ]);
+        let proposed = obj(&[
+            ("name", "b".into()),
+            ("size", 1i64.into()),
+            ("id", "u1".into()),
+            ("mac", "m".into()),
+            ("host", Value::List(vec![])),
+        ]);
         let planned = default_plan(&b, &prior, &proposed, &config);
         assert_eq!(planned.get("id"), &Value::from("u1"));
         let rr = requires_replace(&b, &prior, &planned, &AttributePath::root());
@@ -248,7 +333,13 @@ mod tests {
     #[test]
     fn plan_contradicting_config_is_reported_with_path() {
         let b = block();
-        let config = obj(&[("name", "a".into()), ("size", 2i64.into()), ("id", Value::Null), ("mac", Value::Null), ("host", Value::List(vec![]))]);
+        let config = obj(&[
+            ("name", "a".into()),
+            ("size", 2i64.into()),
+            ("id", Value::Null),
+            ("mac", Value::Null),
+            ("host", Value::List(vec![])),
+        ]);
         let mut planned = config.clone();
         planned.set("size", 3i64.into());
         let d = check_plan(&b, &config, &planned, &AttributePath::root());
@@ -260,8 +351,20 @@ mod tests {
     fn apply_result_is_conformed_to_known_plan() {
         let b = block();
         let ty = b.object_type();
-        let planned = obj(&[("name", "a".into()), ("size", Value::Null), ("id", Value::unknown()), ("mac", "AA".into()), ("host", Value::List(vec![]))]);
-        let new = obj(&[("name", "a".into()), ("size", Value::Null), ("id", "u1".into()), ("mac", "aa".into()), ("host", Value::List(vec![]))]);
+        let planned = obj(&[
+            ("name", "a".into()),
+            ("size", Value::Null),
+            ("id", Value::unknown()),
+            ("mac", "AA".into()),
+            ("host", Value::List(vec![])),
+        ]);
+        let new = obj(&[
+            ("name", "a".into()),
+            ("size", Value::Null),
+            ("id", "u1".into()),
+            ("mac", "aa".into()),
+            ("host", Value::List(vec![])),
+        ]);
         let (fixed, notes) = conform_to_plan(&ty, &planned, new);
         assert_eq!(fixed.get("mac"), &Value::from("AA"));
         assert_eq!(fixed.get("id"), &Value::from("u1"));

@@ -25,7 +25,8 @@ use crate::server::ProviderService;
 
 /// go-plugin's handshake cookie for Terraform providers: proof we were started by Terraform.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 const CORE_PROTOCOL_VERSION: u32 = 1;
 const APP_PROTOCOL_VERSION: u32 = 5;
 /// Large schemas (the libvirt domain) exceed tonic's 4 MiB default.
@@ -35,7 +36,9 @@ const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 pub enum PluginError {
     #[error("this binary is a Terraform plugin and is not meant to be run directly")]
     NotStartedByTerraform,
-    #[error("terraform offered plugin protocol versions {0:?}; this provider speaks only version 5")]
+    #[error(
+        "terraform offered plugin protocol versions {0:?}; this provider speaks only version 5"
+    )]
     NoCommonProtocol(String),
     #[error("PLUGIN_CLIENT_CERT does not hold a PEM certificate")]
     BadClientCert,
@@ -54,8 +57,13 @@ pub enum PluginError {
 /// Returns the process exit code.
 pub fn serve(provider: impl Provider, address: &str) -> std::process::ExitCode {
     crate::logging::init();
-    let debug = std::env::args().skip(1).any(|a| a == "--debug" || a == "-debug");
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let debug = std::env::args()
+        .skip(1)
+        .any(|a| a == "--debug" || a == "-debug");
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");
@@ -94,23 +102,34 @@ async fn serve_managed(provider: impl Provider) -> Result<(), PluginError> {
         return Err(PluginError::NotStartedByTerraform);
     }
     if let Ok(offered) = std::env::var("PLUGIN_PROTOCOL_VERSIONS") {
-        if !offered.split(',').any(|v| v.trim() == APP_PROTOCOL_VERSION.to_string()) {
+        if !offered
+            .split(',')
+            .any(|v| v.trim() == APP_PROTOCOL_VERSION.to_string())
+        {
             return Err(PluginError::NoCommonProtocol(offered));
         }
     }
     let listener = bind_loopback().await?;
     let addr = listener.local_addr()?;
-    let client_cert = std::env::var("PLUGIN_CLIENT_CERT").ok().filter(|s| !s.is_empty());
+    let client_cert = std::env::var("PLUGIN_CLIENT_CERT")
+        .ok()
+        .filter(|s| !s.is_empty());
 
     let (line_cert, tls) = match client_cert {
         Some(pem) => {
             let (server_cert, acceptor) = auto_mtls(&pem)?;
-            (base64::engine::general_purpose::STANDARD_NO_PAD.encode(server_cert.as_ref()), Some(acceptor))
+            (
+                base64::engine::general_purpose::STANDARD_NO_PAD.encode(server_cert.as_ref()),
+                Some(acceptor),
+            )
         }
         None => (String::new(), None),
     };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|{addr}|grpc|{line_cert}")?;
+    writeln!(
+        out,
+        "{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|{addr}|grpc|{line_cert}"
+    )?;
     out.flush()?;
     drop(out);
     tracing::debug!(%addr, tls = tls.is_some(), "plugin listening");
@@ -156,12 +175,15 @@ async fn run_grpc(
 ) -> Result<(), PluginError> {
     let shutdown = Arc::new(Notify::new());
     let (mut health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
 
     let provider_service = ProviderServer::new(ProviderService::new(provider))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let controller = ctl::grpc_controller_server::GrpcControllerServer::new(Controller(shutdown.clone()));
+    let controller =
+        ctl::grpc_controller_server::GrpcControllerServer::new(Controller(shutdown.clone()));
 
     // Terraform shares our process group: Ctrl-C reaches us too, but Terraform decides
     // what happens (it calls Stop, then Shutdown), so interrupts are only logged.
@@ -177,10 +199,17 @@ async fn run_grpc(
         .add_service(provider_service);
     let stop = async move { shutdown.notified().await };
     match tls {
-        Some(acceptor) => router.serve_with_incoming_shutdown(tls_incoming(listener, acceptor), stop).await?,
+        Some(acceptor) => {
+            router
+                .serve_with_incoming_shutdown(tls_incoming(listener, acceptor), stop)
+                .await?
+        }
         None => {
             router
-                .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), stop)
+                .serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::TcpListenerStream::new(listener),
+                    stop,
+                )
                 .await?
         }
     }
@@ -192,7 +221,10 @@ struct Controller(Arc<Notify>);
 
 #[tonic::async_trait]
 impl ctl::grpc_controller_server::GrpcController for Controller {
-    async fn shutdown(&self, _: tonic::Request<ctl::Empty>) -> Result<tonic::Response<ctl::Empty>, tonic::Status> {
+    async fn shutdown(
+        &self,
+        _: tonic::Request<ctl::Empty>,
+    ) -> Result<tonic::Response<ctl::Empty>, tonic::Status> {
         self.0.notify_one();
         Ok(tonic::Response::new(ctl::Empty {}))
     }
@@ -202,23 +234,31 @@ impl ctl::grpc_controller_server::GrpcController for Controller {
 
 /// Builds our self-signed server certificate and a TLS acceptor that admits exactly
 /// the client certificate Terraform handed us in PLUGIN_CLIENT_CERT.
-fn auto_mtls(client_pem: &str) -> Result<(CertificateDer<'static>, tokio_rustls::TlsAcceptor), PluginError> {
+fn auto_mtls(
+    client_pem: &str,
+) -> Result<(CertificateDer<'static>, tokio_rustls::TlsAcceptor), PluginError> {
     let client_cert = rustls_pemfile::certs(&mut client_pem.as_bytes())
         .next()
         .and_then(Result::ok)
         .ok_or(PluginError::BadClientCert)?;
 
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "HashiCorp");
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "HashiCorp");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.key_usages = vec![
         rcgen::KeyUsagePurpose::DigitalSignature,
         rcgen::KeyUsagePurpose::KeyEncipherment,
         rcgen::KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages =
-        vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     let now = time_now();
     params.not_before = now - std::time::Duration::from_secs(30);
     params.not_after = now + std::time::Duration::from_secs(60 * 60 * 24 * 365);
@@ -234,7 +274,10 @@ fn auto_mtls(client_pem: &str) -> Result<(CertificateDer<'static>, tokio_rustls:
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![cert_der.clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into()))?;
+        .with_single_cert(
+            vec![cert_der.clone()],
+            PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )?;
     let mut config = config;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok((cert_der, tokio_rustls::TlsAcceptor::from(Arc::new(config))))
@@ -268,7 +311,9 @@ impl ClientCertVerifier for PinnedClientCert {
             Ok(ClientCertVerified::assertion())
         } else {
             tracing::warn!("rejected a TLS client whose certificate is not terraform's");
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
         }
     }
 
@@ -334,13 +379,21 @@ impl Connected for TlsConn {
 }
 
 impl AsyncRead for TlsConn {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for TlsConn {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

@@ -42,13 +42,19 @@ pub struct ApplyError {
 
 impl ApplyError {
     pub fn with_partial_state(diagnostics: impl Into<Diagnostics>, state: Value) -> Self {
-        Self { diagnostics: diagnostics.into(), partial_state: Some(state) }
+        Self {
+            diagnostics: diagnostics.into(),
+            partial_state: Some(state),
+        }
     }
 }
 
 impl<T: Into<Diagnostics>> From<T> for ApplyError {
     fn from(d: T) -> Self {
-        Self { diagnostics: d.into(), partial_state: None }
+        Self {
+            diagnostics: d.into(),
+            partial_state: None,
+        }
     }
 }
 
@@ -72,7 +78,11 @@ pub trait Resource: Send + Sync {
     fn import(&self, id: &str) -> Result<Value, Diagnostics>;
     /// Converts stored state of an older schema version to the current one (JSON in,
     /// JSON out). Only called when the stored version differs from the schema's.
-    fn upgrade_state(&self, from_version: i64, _state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+    fn upgrade_state(
+        &self,
+        from_version: i64,
+        _state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
         Err(Diagnostics::error(
             "Unsupported state version",
             format!(

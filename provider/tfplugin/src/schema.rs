@@ -89,11 +89,20 @@ pub struct NestedBlock {
 
 impl NestedBlock {
     pub fn list(name: &str, block: Block) -> Self {
-        Self { name: name.to_string(), nesting: Nesting::List, min_items: 0, max_items: 0, block }
+        Self {
+            name: name.to_string(),
+            nesting: Nesting::List,
+            min_items: 0,
+            max_items: 0,
+            block,
+        }
     }
     /// A block that appears at most once, as a list of at most one element.
     pub fn at_most_one(name: &str, block: Block) -> Self {
-        Self { max_items: 1, ..Self::list(name, block) }
+        Self {
+            max_items: 1,
+            ..Self::list(name, block)
+        }
     }
     pub fn min(mut self, n: i64) -> Self {
         self.min_items = n;
@@ -143,16 +152,22 @@ impl Block {
     }
     /// The object type of values conforming to this block.
     pub fn object_type(&self) -> Type {
-        let mut attrs: BTreeMap<String, Type> =
-            self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect();
+        let mut attrs: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty.clone()))
+            .collect();
         attrs.extend(self.blocks.iter().map(|b| (b.name.clone(), b.value_type())));
         Type::Object(attrs)
     }
     /// An object of this block with every attribute null and every block empty,
     /// the shape Terraform expects even for values the provider never set.
     pub fn empty_value(&self) -> Value {
-        let mut m: BTreeMap<String, Value> =
-            self.attributes.iter().map(|a| (a.name.clone(), Value::Null)).collect();
+        let mut m: BTreeMap<String, Value> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect();
         for b in &self.blocks {
             let empty = match b.nesting {
                 Nesting::List | Nesting::Set => Value::List(vec![]),

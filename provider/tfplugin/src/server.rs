@@ -26,30 +26,54 @@ pub struct ProviderService {
 impl ProviderService {
     pub fn new(provider: impl Provider) -> Self {
         let provider: Arc<dyn Provider> = Arc::new(provider);
-        let resources: HashMap<String, Arc<dyn Resource>> =
-            provider.resources().into_iter().map(|r| (r.type_name().to_string(), Arc::from(r))).collect();
-        let data_sources: HashMap<String, Arc<dyn DataSource>> =
-            provider.data_sources().into_iter().map(|d| (d.type_name().to_string(), Arc::from(d))).collect();
+        let resources: HashMap<String, Arc<dyn Resource>> = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name().to_string(), Arc::from(r)))
+            .collect();
+        let data_sources: HashMap<String, Arc<dyn DataSource>> = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name().to_string(), Arc::from(d)))
+            .collect();
         let provider_schema = provider.schema();
         let schema_response = pb::get_provider_schema::Response {
             provider: Some(schema_to_proto(&provider_schema)),
-            resource_schemas: resources.iter().map(|(k, r)| (k.clone(), schema_to_proto(r.schema()))).collect(),
-            data_source_schemas: data_sources.iter().map(|(k, d)| (k.clone(), schema_to_proto(d.schema()))).collect(),
+            resource_schemas: resources
+                .iter()
+                .map(|(k, r)| (k.clone(), schema_to_proto(r.schema())))
+                .collect(),
+            data_source_schemas: data_sources
+                .iter()
+                .map(|(k, d)| (k.clone(), schema_to_proto(d.schema())))
+                .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         };
-        Self { provider_type: provider_schema.object_type(), provider, resources, data_sources, schema_response }
+        Self {
+            provider_type: provider_schema.object_type(),
+            provider,
+            resources,
+            data_sources,
+            schema_response,
+        }
     }
 
     fn resource(&self, name: &str) -> Result<Arc<dyn Resource>, Diagnostics> {
         self.resources.get(name).cloned().ok_or_else(|| {
-            Diagnostics::error("Unknown resource type", format!("this provider has no resource type {name:?}"))
+            Diagnostics::error(
+                "Unknown resource type",
+                format!("this provider has no resource type {name:?}"),
+            )
         })
     }
 
     fn data_source(&self, name: &str) -> Result<Arc<dyn DataSource>, Diagnostics> {
         self.data_sources.get(name).cloned().ok_or_else(|| {
-            Diagnostics::error("Unknown data source", format!("this provider has no data source {name:?}"))
+            Diagnostics::error(
+                "Unknown data source",
+                format!("this provider has no data source {name:?}"),
+            )
         })
     }
 
@@ -60,14 +84,23 @@ impl ProviderService {
 }
 
 fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false }
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+    }
 }
 
 /// Runs provider code off the async runtime; a panic becomes an error diagnostic.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Diagnostics> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Diagnostics::error("Provider internal error", format!("provider code panicked: {e}")))
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Diagnostics> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        Diagnostics::error(
+            "Provider internal error",
+            format!("provider code panicked: {e}"),
+        )
+    })
 }
 
 fn decode(ty: &Type, dv: Option<&pb::DynamicValue>) -> Result<Value, Diagnostics> {
@@ -84,14 +117,25 @@ fn decode(ty: &Type, dv: Option<&pb::DynamicValue>) -> Result<Value, Diagnostics
 
 fn encode(ty: &Type, v: &Value) -> Result<pb::DynamicValue, Diagnostics> {
     codec::encode_msgpack(ty, v)
-        .map(|msgpack| pb::DynamicValue { msgpack, json: vec![] })
-        .map_err(|e| Diagnostics::error("Provider produced a value that does not fit its schema", e.to_string()))
+        .map(|msgpack| pb::DynamicValue {
+            msgpack,
+            json: vec![],
+        })
+        .map_err(|e| {
+            Diagnostics::error(
+                "Provider produced a value that does not fit its schema",
+                e.to_string(),
+            )
+        })
 }
 
 // ---------------------------------------------------------------- proto conversions
 
 fn schema_to_proto(s: &Schema) -> pb::Schema {
-    pb::Schema { version: s.version, block: Some(block_to_proto(&s.block, s.version)) }
+    pb::Schema {
+        version: s.version,
+        block: Some(block_to_proto(&s.block, s.version)),
+    }
 }
 
 fn block_to_proto(b: &Block, version: i64) -> pb::schema::Block {
@@ -187,8 +231,20 @@ impl pb::provider_server::Provider for ProviderService {
         use pb::get_metadata::{DataSourceMetadata, ResourceMetadata};
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
-            resources: self.resources.keys().map(|k| ResourceMetadata { type_name: k.clone() }).collect(),
-            data_sources: self.data_sources.keys().map(|k| DataSourceMetadata { type_name: k.clone() }).collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| ResourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|k| DataSourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -221,7 +277,9 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         req: Request<pb::validate_resource_type_config::Request>,
     ) -> Result<Response<pb::validate_resource_type_config::Response>, Status> {
-        let resp = |d: &Diagnostics| pb::validate_resource_type_config::Response { diagnostics: diags_to_proto(d) };
+        let resp = |d: &Diagnostics| pb::validate_resource_type_config::Response {
+            diagnostics: diags_to_proto(d),
+        };
         let req = req.into_inner();
         let r = or_diags!(self.resource(&req.type_name), resp);
         let config = or_diags!(decode(&r.schema().object_type(), req.config.as_ref()), resp);
@@ -232,10 +290,15 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         req: Request<pb::validate_data_source_config::Request>,
     ) -> Result<Response<pb::validate_data_source_config::Response>, Status> {
-        let resp = |d: &Diagnostics| pb::validate_data_source_config::Response { diagnostics: diags_to_proto(d) };
+        let resp = |d: &Diagnostics| pb::validate_data_source_config::Response {
+            diagnostics: diags_to_proto(d),
+        };
         let req = req.into_inner();
         let ds = or_diags!(self.data_source(&req.type_name), resp);
-        let config = or_diags!(decode(&ds.schema().object_type(), req.config.as_ref()), resp);
+        let config = or_diags!(
+            decode(&ds.schema().object_type(), req.config.as_ref()),
+            resp
+        );
         Ok(Response::new(resp(&ds.validate(&config))))
     }
 
@@ -266,22 +329,35 @@ impl pb::provider_server::Provider for ProviderService {
         } else {
             let r2 = r.clone();
             let version = req.version;
-            or_diags!(blocking(move || r2.upgrade_state(version, json)).await.and_then(|x| x), resp)
+            or_diags!(
+                blocking(move || r2.upgrade_state(version, json))
+                    .await
+                    .and_then(|x| x),
+                resp
+            )
         };
         let ty = r.schema().object_type();
         let value = or_diags!(
-            codec::from_json(&ty, &json).map_err(|e| Diagnostics::error("Stored state does not fit the schema", e.to_string())),
+            codec::from_json(&ty, &json).map_err(|e| Diagnostics::error(
+                "Stored state does not fit the schema",
+                e.to_string()
+            )),
             resp
         );
         let upgraded = or_diags!(encode(&ty, &value), resp);
-        Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state: Some(upgraded), diagnostics: vec![] }))
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state: Some(upgraded),
+            diagnostics: vec![],
+        }))
     }
 
     async fn configure(
         &self,
         req: Request<pb::configure::Request>,
     ) -> Result<Response<pb::configure::Response>, Status> {
-        let resp = |d: &Diagnostics| pb::configure::Response { diagnostics: diags_to_proto(d) };
+        let resp = |d: &Diagnostics| pb::configure::Response {
+            diagnostics: diags_to_proto(d),
+        };
         let req = req.into_inner();
         tracing::info!(terraform_version = %req.terraform_version, "configure");
         let config = or_diags!(decode(&self.provider_type, req.config.as_ref()), resp);
@@ -306,7 +382,10 @@ impl pb::provider_server::Provider for ProviderService {
         let ty = r.schema().object_type();
         let current = or_diags!(decode(&ty, req.current_state.as_ref()), resp);
         let r2 = r.clone();
-        let found = or_diags!(blocking(move || r2.read(&current)).await.and_then(|x| x), resp);
+        let found = or_diags!(
+            blocking(move || r2.read(&current)).await.and_then(|x| x),
+            resp
+        );
         let new_state = or_diags!(encode(&ty, &found.unwrap_or(Value::Null)), resp);
         Ok(Response::new(pb::read_resource::Response {
             new_state: Some(new_state),
@@ -344,16 +423,28 @@ impl pb::provider_server::Provider for ProviderService {
             blocking(move || {
                 let block = &r2.schema().block;
                 let planned = plan::default_plan(block, &prior, &proposed, &config);
-                let mut preq = PlanRequest { prior: &prior, config: &config, planned, private, requires_replace: vec![] };
+                let mut preq = PlanRequest {
+                    prior: &prior,
+                    config: &config,
+                    planned,
+                    private,
+                    requires_replace: vec![],
+                };
                 let mut diags = r2.plan(&mut preq);
                 if diags.has_errors() {
                     return Err(diags);
                 }
-                diags.extend(plan::check_plan(block, &config, &preq.planned, &AttributePath::root()));
+                diags.extend(plan::check_plan(
+                    block,
+                    &config,
+                    &preq.planned,
+                    &AttributePath::root(),
+                ));
                 if diags.has_errors() {
                     return Err(diags);
                 }
-                let mut replace = plan::requires_replace(block, &prior, &preq.planned, &AttributePath::root());
+                let mut replace =
+                    plan::requires_replace(block, &prior, &preq.planned, &AttributePath::root());
                 replace.extend(preq.requires_replace);
                 Ok((preq.planned, preq.private, replace, diags))
             })
@@ -399,11 +490,23 @@ impl pb::provider_server::Provider for ProviderService {
                     r2.delete(&prior)?;
                     return Ok(Value::Null);
                 }
-                let areq = ApplyRequest { prior: &prior, planned: &planned, config: &config, private: &private };
-                let new = if prior.is_null() { r2.create(&areq)? } else { r2.update(&areq)? };
+                let areq = ApplyRequest {
+                    prior: &prior,
+                    planned: &planned,
+                    config: &config,
+                    private: &private,
+                };
+                let new = if prior.is_null() {
+                    r2.create(&areq)?
+                } else {
+                    r2.update(&areq)?
+                };
                 let (new, corrections) = plan::conform_to_plan(&ty2, &planned, new);
                 for c in corrections {
-                    tracing::warn!(resource = r2.type_name(), "apply result differed from plan: {c}");
+                    tracing::warn!(
+                        resource = r2.type_name(),
+                        "apply result differed from plan: {c}"
+                    );
                 }
                 Ok(new)
             })
@@ -419,7 +522,10 @@ impl pb::provider_server::Provider for ProviderService {
                     ..Default::default()
                 }))
             }
-            Err(ApplyError { diagnostics, partial_state: Some(partial) }) => {
+            Err(ApplyError {
+                diagnostics,
+                partial_state: Some(partial),
+            }) => {
                 let new_state = or_diags!(encode(&ty, &partial.unknowns_to_null()), resp);
                 Ok(Response::new(pb::apply_resource_change::Response {
                     new_state: Some(new_state),
@@ -428,7 +534,10 @@ impl pb::provider_server::Provider for ProviderService {
                     ..Default::default()
                 }))
             }
-            Err(ApplyError { diagnostics, partial_state: None }) => Ok(Response::new(resp(&diagnostics))),
+            Err(ApplyError {
+                diagnostics,
+                partial_state: None,
+            }) => Ok(Response::new(resp(&diagnostics))),
         }
     }
 
@@ -476,9 +585,15 @@ impl pb::provider_server::Provider for ProviderService {
         let ty = ds.schema().object_type();
         let config = or_diags!(decode(&ty, req.config.as_ref()), resp);
         let ds2 = ds.clone();
-        let state = or_diags!(blocking(move || ds2.read(&config)).await.and_then(|x| x), resp);
+        let state = or_diags!(
+            blocking(move || ds2.read(&config)).await.and_then(|x| x),
+            resp
+        );
         let state = or_diags!(encode(&ty, &state), resp);
-        Ok(Response::new(pb::read_data_source::Response { state: Some(state), ..Default::default() }))
+        Ok(Response::new(pb::read_data_source::Response {
+            state: Some(state),
+            ..Default::default()
+        }))
     }
 
     async fn validate_ephemeral_resource_config(
@@ -487,30 +602,43 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
         let d = Diagnostics::error(
             "Unknown ephemeral resource",
-            format!("this provider has no ephemeral resource {:?}", req.into_inner().type_name),
+            format!(
+                "this provider has no ephemeral resource {:?}",
+                req.into_inner().type_name
+            ),
         );
-        Ok(Response::new(pb::validate_ephemeral_resource_config::Response { diagnostics: diags_to_proto(&d) }))
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response {
+                diagnostics: diags_to_proto(&d),
+            },
+        ))
     }
 
     async fn open_ephemeral_resource(
         &self,
         _: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        Err(Status::unimplemented("this provider has no ephemeral resources"))
+        Err(Status::unimplemented(
+            "this provider has no ephemeral resources",
+        ))
     }
 
     async fn renew_ephemeral_resource(
         &self,
         _: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        Err(Status::unimplemented("this provider has no ephemeral resources"))
+        Err(Status::unimplemented(
+            "this provider has no ephemeral resources",
+        ))
     }
 
     async fn close_ephemeral_resource(
         &self,
         _: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        Err(Status::unimplemented("this provider has no ephemeral resources"))
+        Err(Status::unimplemented(
+            "this provider has no ephemeral resources",
+        ))
     }
 
     async fn get_functions(
@@ -533,9 +661,14 @@ impl pb::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn stop(&self, _: Request<pb::stop::Request>) -> Result<Response<pb::stop::Response>, Status> {
+    async fn stop(
+        &self,
+        _: Request<pb::stop::Request>,
+    ) -> Result<Response<pb::stop::Response>, Status> {
         tracing::info!("stop requested by terraform");
         self.provider.stop();
-        Ok(Response::new(pb::stop::Response { error: String::new() }))
+        Ok(Response::new(pb::stop::Response {
+            error: String::new(),
+        }))
     }
 }

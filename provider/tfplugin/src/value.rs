@@ -44,8 +44,10 @@ impl Type {
             Type::Set(t) => json!(["set", t.to_json()]),
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Object(attrs) => {
-                let m: serde_json::Map<_, _> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let m: serde_json::Map<_, _> = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 json!(["object", m])
             }
             Type::Tuple(ts) => json!(["tuple", ts.iter().map(Type::to_json).collect::<Vec<_>>()]),
@@ -79,7 +81,9 @@ impl Type {
                     }
                     "tuple" => {
                         let ts = parts[1].as_array().ok_or_else(bad)?;
-                        Ok(Type::Tuple(ts.iter().map(Type::from_json).collect::<Result<_, _>>()?))
+                        Ok(Type::Tuple(
+                            ts.iter().map(Type::from_json).collect::<Result<_, _>>()?,
+                        ))
                     }
                     _ => Err(bad()),
                 }
@@ -123,7 +127,10 @@ impl Number {
         if let Ok(i) = s.parse::<i128>() {
             return Some(Number::Int(i));
         }
-        s.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number::from_f64)
+        s.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Number::from_f64)
     }
     /// Floats that hold an integer are stored as integers, so 2048.0 == 2048.
     pub fn from_f64(f: f64) -> Number {
@@ -289,10 +296,14 @@ impl Value {
     pub fn unknowns_to_null(self) -> Value {
         match self {
             Value::Unknown(_) => Value::Null,
-            Value::List(items) => Value::List(items.into_iter().map(Value::unknowns_to_null).collect()),
-            Value::Map(m) => {
-                Value::Map(m.into_iter().map(|(k, v)| (k, v.unknowns_to_null())).collect())
+            Value::List(items) => {
+                Value::List(items.into_iter().map(Value::unknowns_to_null).collect())
             }
+            Value::Map(m) => Value::Map(
+                m.into_iter()
+                    .map(|(k, v)| (k, v.unknowns_to_null()))
+                    .collect(),
+            ),
             Value::Dynamic(t, v) => Value::Dynamic(t, Box::new(v.unknowns_to_null())),
             v => v,
         }
