@@ -351,3 +351,36 @@ fn nested_names_are_not_top_level_exceptions() {
     );
     assert!(child(&root, "inner").element.attribute("id").is_some());
 }
+
+#[test]
+fn errors_name_the_file_and_the_problem() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main = dir.path().join("main.rng");
+    std::fs::write(
+        &main,
+        format!("{HEADER}<start><ref name=\"missing\"/></start></grammar>"),
+    )
+    .expect("write");
+    let grammar = rng::load(&main).expect("loads");
+    let err = flatten(&grammar).err().expect("undefined ref fails");
+    assert_eq!(
+        err.to_string(),
+        "reference to undefined pattern \"missing\""
+    );
+
+    std::fs::write(
+        &main,
+        format!("{HEADER}\n<include href=\"nowhere.rng\"/></grammar>"),
+    )
+    .expect("write");
+    let err = rng::load(&main).expect_err("missing include fails");
+    assert!(err.to_string().contains("nowhere.rng"), "{err}");
+
+    std::fs::write(
+        &main,
+        format!("{HEADER}\n<start><element name=\"a\"><bogus/></element></start></grammar>"),
+    )
+    .expect("write");
+    let err = rng::load(&main).expect_err("unknown pattern fails");
+    assert_eq!(err.to_string(), "main.rng:3: unsupported pattern <bogus>");
+}

@@ -111,7 +111,6 @@ pub struct Site {
 
 #[derive(Debug, Default)]
 pub struct Scope {
-    pub parent: Option<ScopeId>,
     pub start: Option<Pattern>,
     pub defines: BTreeMap<String, Pattern>,
 }

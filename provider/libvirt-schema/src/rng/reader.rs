@@ -449,11 +449,7 @@ impl Reader {
                 let pattern = combine(&name, definitions)?;
                 defines.insert(name, pattern);
             }
-            scopes.push(Scope {
-                parent: pending.parent,
-                start,
-                defines,
-            });
+            scopes.push(Scope { start, defines });
         }
         Ok(Grammar {
             scopes,
