@@ -6,6 +6,7 @@ mod body;
 mod client;
 mod error;
 pub mod metrics;
+pub mod process;
 mod respond;
 mod server;
 mod shed;
