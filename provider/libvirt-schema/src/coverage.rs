@@ -38,6 +38,9 @@ pub struct Coverage {
     pub raw_xml: Vec<String>,
     pub recursion_cuts: Vec<RecursionCut>,
     pub renames: Vec<AppliedRename>,
+    /// Elements whose alternatives order their children in contradicting ways: `to_xml`
+    /// follows the first-seen order there.
+    pub order_conflicts: Vec<String>,
 }
 
 const WILDCARD_REASON: &str =
@@ -117,5 +120,6 @@ pub fn measure(rng: &str, root: &str, grammar: &Grammar, report: &FlattenReport)
             .collect(),
         recursion_cuts,
         renames: report.renames.clone(),
+        order_conflicts: report.order_conflicts.clone(),
     }
 }

@@ -384,3 +384,43 @@ fn errors_name_the_file_and_the_problem() {
     let err = rng::load(&main).expect_err("unknown pattern fails");
     assert_eq!(err.to_string(), "main.rng:3: unsupported pattern <bogus>");
 }
+
+#[test]
+fn children_follow_every_group_order_across_merged_branches() {
+    let names = |e: &ElementSchema| -> Vec<String> {
+        e.children
+            .iter()
+            .map(|c| c.element.tf_name.clone())
+            .collect()
+    };
+    let (flat, cov) = flatten_files(&[(
+        "main.rng",
+        &grammar(
+            r#"<choice>
+                 <group><element name="a"><empty/></element><element name="c"><empty/></element></group>
+                 <group><element name="b"><empty/></element><element name="a"><empty/></element></group>
+               </choice>
+               <interleave><element name="z"><empty/></element></interleave>"#,
+            "",
+        ),
+    )]);
+    assert_eq!(names(&flat.root), ["b", "a", "c", "z"]);
+    assert!(cov.order_conflicts.is_empty());
+
+    let (flat, cov) = flatten_files(&[(
+        "main.rng",
+        &grammar(
+            r#"<choice>
+                 <group><element name="a"><empty/></element><element name="b"><empty/></element></group>
+                 <group><element name="b"><empty/></element><element name="a"><empty/></element></group>
+               </choice>"#,
+            "",
+        ),
+    )]);
+    assert_eq!(
+        names(&flat.root),
+        ["a", "b"],
+        "first-seen order on a contradiction"
+    );
+    assert_eq!(cov.order_conflicts, ["root"]);
+}

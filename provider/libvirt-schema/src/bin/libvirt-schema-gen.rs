@@ -64,7 +64,12 @@ fn main() -> anyhow::Result<()> {
                 left.kind, left.name, left.site, left.reason
             );
         }
-        println!("    recursion cut at {} places", cov.recursion_cuts.len());
+        for cut in &cov.recursion_cuts {
+            println!("    recursion cut at {}", cut.path);
+        }
+        for path in &cov.order_conflicts {
+            println!("    contradicting child orders in {path}");
+        }
         for rename in &cov.renames {
             println!(
                 "    renamed {}/{} -> {}: {}",

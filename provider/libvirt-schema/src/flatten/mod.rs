@@ -59,6 +59,8 @@ pub struct FlattenReport {
     pub not_allowed: BTreeSet<SiteId>,
     pub recursion_cuts: Vec<RecursionCut>,
     pub renames: Vec<AppliedRename>,
+    /// Elements whose merged branches put children in contradicting orders.
+    pub order_conflicts: Vec<String>,
 }
 
 pub struct Flattened {
@@ -162,9 +164,10 @@ impl<'g> Builder<'g> {
                 }
             },
             Pattern::Group(items) | Pattern::Interleave(items) => {
+                let ordered = matches!(pattern, Pattern::Group(_));
                 let mut acc = Summary::default();
                 for item in items {
-                    acc = acc.then(self.summary(item)?);
+                    acc = acc.then(self.summary(item)?, ordered);
                 }
                 acc
             }
@@ -187,7 +190,9 @@ impl<'g> Builder<'g> {
                 .optional()
                 .repeated(),
             Pattern::OneOrMore(inner) => self.summary(inner)?.repeated(),
-            Pattern::Mixed(inner) => self.summary(inner)?.then(Summary::text(ValueKind::String)),
+            Pattern::Mixed(inner) => self
+                .summary(inner)?
+                .then(Summary::text(ValueKind::String), false),
             Pattern::List(_) | Pattern::Text => Summary::text(ValueKind::String),
             Pattern::Data(data) => Summary::text(kind::from_data(data)),
             Pattern::Value { value, .. } => Summary::text(ValueKind::Enum(vec![value.clone()])),
@@ -269,17 +274,21 @@ impl<'g> Builder<'g> {
     fn element_from_content(
         &mut self,
         name: &QName,
-        content: Summary<'g>,
+        mut content: Summary<'g>,
         parent_ns: &str,
     ) -> Result<ElementSchema, FlattenError> {
+        let (ordered, conflict) = content.take_ordered_children();
+        if conflict {
+            self.report.order_conflicts.push(self.xml_path.join("/"));
+        }
         let mut attributes = Vec::with_capacity(content.attributes.len());
         for attr in content.attributes {
             self.report.represented.extend(attr.sites.iter().copied());
             attributes.push(attribute_schema(attr));
         }
 
-        let mut children = Vec::with_capacity(content.children.len());
-        for occ in &content.children {
+        let mut children = Vec::with_capacity(ordered.len());
+        for occ in &ordered {
             if occ.sites().any(|s| self.site_path.contains(&s)) {
                 self.report.recursion_cuts.push(RecursionCut {
                     path: format!("{}/{}", self.xml_path.join("/"), occ.name.local),

@@ -36,6 +36,8 @@ pub struct Summary<'g> {
     pub attributes: Vec<AttrOcc>,
     pub children: Vec<ChildOcc<'g>>,
     pub text: Option<ValueKind>,
+    /// (earlier, later): child elements a `group` puts in this order.
+    pub order: BTreeSet<(QName, QName)>,
 }
 
 impl<'g> Summary<'g> {
@@ -67,9 +69,19 @@ impl<'g> Summary<'g> {
         }
     }
 
-    /// Both patterns in sequence (group, interleave): a name seen twice repeats.
-    pub fn then(mut self, other: Summary<'g>) -> Self {
+    /// Both patterns together: in this order when `ordered` (group), in any order otherwise
+    /// (interleave). A name seen twice repeats.
+    pub fn then(mut self, other: Summary<'g>, ordered: bool) -> Self {
         self.not_allowed |= other.not_allowed;
+        if ordered {
+            for earlier in &self.children {
+                for later in other.children.iter().filter(|c| c.name != earlier.name) {
+                    self.order
+                        .insert((earlier.name.clone(), later.name.clone()));
+                }
+            }
+        }
+        self.order.extend(other.order);
         for attr in other.attributes {
             match self.attributes.iter_mut().find(|a| a.name == attr.name) {
                 Some(existing) => {
@@ -96,6 +108,7 @@ impl<'g> Summary<'g> {
 
     /// Either pattern (choice): required only when required in both; same names merge.
     pub fn or(mut self, other: Summary<'g>) -> Self {
+        self.order.extend(other.order.iter().cloned());
         for attr in &mut self.attributes {
             let in_other = other.attributes.iter().find(|a| a.name == attr.name);
             attr.required &= in_other.is_some_and(|a| a.required);
@@ -130,6 +143,24 @@ impl<'g> Summary<'g> {
         }
         self.text = kind::union_opt(self.text, other.text.as_ref());
         self
+    }
+
+    /// The children sorted so every `group` order holds (stable otherwise), and whether the
+    /// orders contradict each other (then the first-seen child goes first).
+    pub fn take_ordered_children(&mut self) -> (Vec<ChildOcc<'g>>, bool) {
+        let mut remaining = std::mem::take(&mut self.children);
+        let mut sorted = Vec::with_capacity(remaining.len());
+        let mut conflict = false;
+        while !remaining.is_empty() {
+            let free = remaining.iter().position(|c| {
+                !remaining.iter().any(|p| {
+                    p.name != c.name && self.order.contains(&(p.name.clone(), c.name.clone()))
+                })
+            });
+            conflict |= free.is_none();
+            sorted.push(remaining.remove(free.unwrap_or(0)));
+        }
+        (sorted, conflict)
     }
 
     pub fn optional(mut self) -> Self {
