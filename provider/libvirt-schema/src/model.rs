@@ -71,8 +71,8 @@ pub enum ValueKind {
     Enum(Vec<String>),
     /// A string matching at least one of these regexes.
     Pattern(Vec<String>),
-    /// A well-formed XML fragment, written verbatim: content the schema leaves open
-    /// (`anyName` elements, e.g. `<metadata>`). Read back trimmed of surrounding whitespace.
+    /// A well-formed XML fragment: content the schema leaves open (`anyName` elements, e.g.
+    /// `<metadata>`). Written and read back in canonical form (`mapping::canonical_xml`).
     Xml,
 }
 

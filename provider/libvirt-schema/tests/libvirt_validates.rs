@@ -1,4 +1,5 @@
-//! Realistic trees -> XML that libvirt's own validator accepts, and back unchanged.
+//! Realistic trees -> XML that libvirt's validator and libvirt itself (the in-process test
+//! driver) accept, and back unchanged.
 
 use libvirt_schema::{from_xml, to_xml, validate, Block, ElementSchema, Field};
 use std::process::Command;
@@ -11,16 +12,45 @@ fn texts(items: &[&str]) -> Field {
     Field::TextList(items.iter().map(|s| s.to_string()).collect())
 }
 
-/// Writes the tree as XML, checks it with `virt-xml-validate FILE kind`, and reads it back.
-fn assert_libvirt_accepts(schema: &ElementSchema, kind: &str, tree: &Block) -> String {
+/// A libvirt object kind: its `virt-xml-validate` schema name and the `virsh` commands that
+/// define it in the in-process test driver (`test:///default`) and print it back.
+struct Kind {
+    schema: &'static str,
+    define: &'static str,
+    dump: &'static str,
+}
+
+const NETWORK: Kind = Kind {
+    schema: "network",
+    define: "net-define",
+    dump: "net-dumpxml",
+};
+const POOL: Kind = Kind {
+    schema: "storagepool",
+    define: "pool-define",
+    dump: "pool-dumpxml",
+};
+const VOLUME: Kind = Kind {
+    schema: "storagevol",
+    define: "vol-create default-pool",
+    dump: "vol-dumpxml --pool default-pool",
+};
+const DOMAIN: Kind = Kind {
+    schema: "domain",
+    define: "define",
+    dump: "dumpxml",
+};
+
+/// Writes the tree as XML, checks it with `virt-xml-validate` and reads it back unchanged.
+fn assert_schema_valid(schema: &ElementSchema, kind: &Kind, tree: &Block) -> String {
     assert_eq!(validate(schema, tree), vec![], "tree should be valid");
     let xml = to_xml(schema, tree).expect("tree maps to XML");
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join(format!("{kind}.xml"));
+    let file = dir.path().join(format!("{}.xml", kind.schema));
     std::fs::write(&file, &xml).expect("write XML");
     let output = Command::new("virt-xml-validate")
         .arg(&file)
-        .arg(kind)
+        .arg(kind.schema)
         .output()
         .expect("virt-xml-validate runs");
     assert!(
@@ -31,6 +61,61 @@ fn assert_libvirt_accepts(schema: &ElementSchema, kind: &str, tree: &Block) -> S
     );
     assert_eq!(&from_xml(schema, &xml).expect("XML reads back"), tree);
     xml
+}
+
+/// Has libvirt's test driver define the tree's XML: what libvirt prints back must contain
+/// every field set (trees use libvirt's canonical forms, e.g. units, so values compare equal).
+/// Namespaced extensions (qemu:, dnsmasq:) belong to the real drivers and are not checked here.
+fn assert_test_driver_keeps(schema: &ElementSchema, kind: &Kind, tree: &Block) {
+    let xml = assert_schema_valid(schema, kind, tree);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join(format!("{}.xml", kind.schema));
+    std::fs::write(&file, &xml).expect("write XML");
+    let Some(Field::Text(name)) = tree.fields.get("name") else {
+        panic!("test trees have a name");
+    };
+    // One virsh process: the test driver's state lives only as long as the process.
+    let output = Command::new("virsh")
+        .arg("-c")
+        .arg("test:///default")
+        .arg(format!(
+            "{} {}; {} {name}",
+            kind.define,
+            file.display(),
+            kind.dump
+        ))
+        .output()
+        .expect("virsh runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "libvirt rejected:\n{xml}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = &stdout[stdout.find('<').expect("virsh printed XML")..];
+    let back = from_xml(schema, printed).expect("libvirt's XML reads");
+    if let Err(path) = contained_in(tree, &back) {
+        panic!("libvirt lost or changed {path}:\nsent:\n{xml}\nprinted:\n{printed}");
+    }
+}
+
+/// Every field of `sent` is in `printed` with the same value (libvirt adds defaults).
+fn contained_in(sent: &Block, printed: &Block) -> Result<(), String> {
+    for (name, field) in &sent.fields {
+        let other = printed.fields.get(name).ok_or_else(|| name.clone())?;
+        let nested = |r: Result<(), String>| r.map_err(|p| format!("{name}.{p}"));
+        match (field, other) {
+            (Field::Block(a), Field::Block(b)) => nested(contained_in(a, b))?,
+            (Field::Blocks(a), Field::Blocks(b)) if a.len() == b.len() => {
+                for (a, b) in a.iter().zip(b) {
+                    nested(contained_in(a, b))?;
+                }
+            }
+            (a, b) if a == b => {}
+            _ => return Err(name.clone()),
+        }
+    }
+    Ok(())
 }
 
 #[test]
@@ -104,7 +189,8 @@ fn nat_network_with_dhcp_and_dns_hosts() {
                     ),
                 )]),
         );
-    let xml = assert_libvirt_accepts(libvirt_schema::network(), "network", &tree);
+    assert_test_driver_keeps(libvirt_schema::network(), &NETWORK, &tree);
+    let xml = to_xml(libvirt_schema::network(), &tree).expect("maps");
     assert!(xml.contains("<hostname>web.tf.local</hostname>"), "{xml}");
 }
 
@@ -117,7 +203,7 @@ fn network_with_dnsmasq_namespace() {
             blocks(vec![Block::default().text("value", "log-queries")]),
         )),
     );
-    let xml = assert_libvirt_accepts(libvirt_schema::network(), "network", &tree);
+    let xml = assert_schema_valid(libvirt_schema::network(), &NETWORK, &tree);
     assert!(
         xml.starts_with(
             "<network xmlns:dnsmasq=\"http://libvirt.org/schemas/network/dnsmasq/1.0\">"
@@ -151,7 +237,7 @@ fn dir_pool() {
                     ),
             ),
         );
-    assert_libvirt_accepts(libvirt_schema::storage_pool(), "storagepool", &tree);
+    assert_test_driver_keeps(libvirt_schema::storage_pool(), &POOL, &tree);
 }
 
 #[test]
@@ -161,7 +247,11 @@ fn qcow2_volume_with_backing_store() {
         .text("name", "web.qcow2")
         .with(
             "capacity",
-            Field::Block(Block::default().text("unit", "GiB").text("value", "10")),
+            Field::Block(
+                Block::default()
+                    .text("unit", "bytes")
+                    .text("value", "10737418240"),
+            ),
         )
         .with(
             "target",
@@ -175,16 +265,18 @@ fn qcow2_volume_with_backing_store() {
                     .with("format", format("qcow2")),
             ),
         );
-    let xml = assert_libvirt_accepts(libvirt_schema::storage_volume(), "storagevol", &tree);
+    assert_test_driver_keeps(libvirt_schema::storage_volume(), &VOLUME, &tree);
+    let xml = to_xml(libvirt_schema::storage_volume(), &tree).expect("maps");
     assert!(
-        xml.contains("<capacity unit=\"GiB\">10</capacity>"),
+        xml.contains("<capacity unit=\"bytes\">10737418240</capacity>"),
         "{xml}"
     );
 }
 
+/// In canonical form, as `from_xml` returns it (libvirt re-indents it when printing).
 const OSINFO_METADATA: &str =
-    "<libosinfo:libosinfo xmlns:libosinfo=\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\n\
-     <libosinfo:os id=\"http://debian.org/debian/12\"/>\n</libosinfo:libosinfo>";
+    "<libosinfo:libosinfo xmlns:libosinfo=\"http://libosinfo.org/xmlns/libvirt/domain/1.0\">\
+     <libosinfo:os id=\"http://debian.org/debian/12\"/></libosinfo:libosinfo>";
 
 #[test]
 fn qemu_domain_with_disk_network_and_qemu_commandline() {
@@ -217,7 +309,7 @@ fn qemu_domain_with_disk_network_and_qemu_commandline() {
     let tree = attrs(&[("type", "qemu")])
         .text("name", "web")
         .text("metadata", OSINFO_METADATA)
-        .with("memory", one(&[("unit", "MiB"), ("value", "512")]))
+        .with("memory", one(&[("unit", "KiB"), ("value", "524288")]))
         .with("vcpu", one(&[("value", "1")]))
         .with(
             "os",
@@ -232,14 +324,14 @@ fn qemu_domain_with_disk_network_and_qemu_commandline() {
                     .with("boot", blocks(vec![attrs(&[("dev", "hd")])])),
             ),
         )
-        .with("devices", Field::Block(devices))
-        .with(
-            "qemu_commandline",
-            Field::Block(
-                Block::default().with("arg", blocks(vec![attrs(&[("value", "-snapshot")])])),
-            ),
-        );
-    let xml = assert_libvirt_accepts(libvirt_schema::domain(), "domain", &tree);
+        .with("devices", Field::Block(devices));
+    assert_test_driver_keeps(libvirt_schema::domain(), &DOMAIN, &tree);
+
+    let tree = tree.with(
+        "qemu_commandline",
+        Field::Block(Block::default().with("arg", blocks(vec![attrs(&[("value", "-snapshot")])]))),
+    );
+    let xml = assert_schema_valid(libvirt_schema::domain(), &DOMAIN, &tree);
     assert!(xml.contains("<qemu:arg value=\"-snapshot\"/>"), "{xml}");
 }
 

@@ -1,7 +1,7 @@
 //! XML -> tree. Elements and attributes the schema does not know are skipped (logged at
 //! debug level), so XML from a newer libvirt still reads.
 
-use super::slots;
+use super::{raw_xml, slots};
 use super::{Block, Field, MapError};
 use crate::model::{ElementSchema, ValueKind, TEXT_FIELD};
 use roxmltree::{Document, Node};
@@ -26,16 +26,10 @@ fn matches_name(schema: &ElementSchema, node: Node) -> bool {
 }
 
 /// The element's own text: its direct text (and CDATA) children, concatenated; for raw XML
-/// content, the source of everything inside the element, trimmed.
+/// content, the canonical form of everything inside the element.
 fn own_text(node: Node, kind: Option<&ValueKind>) -> String {
     if kind == Some(&ValueKind::Xml) {
-        let (Some(first), Some(last)) = (node.first_child(), node.last_child()) else {
-            return String::new();
-        };
-        let source = node.document().input_text();
-        return source[first.range().start..last.range().end]
-            .trim()
-            .to_string();
+        return raw_xml::canonical_content(node);
     }
     node.children()
         .filter(Node::is_text)

@@ -10,12 +10,14 @@
 
 mod from_xml;
 mod path;
+mod raw_xml;
 mod slots;
 mod to_xml;
 mod validate;
 
 pub use from_xml::from_xml;
 pub use path::{Path, PathStep};
+pub use raw_xml::canonical_xml;
 pub use to_xml::to_xml;
 pub use validate::{validate, ValidationError};
 

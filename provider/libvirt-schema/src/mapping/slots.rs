@@ -51,13 +51,6 @@ pub fn child_shape(child: &ChildSchema) -> &'static str {
     }
 }
 
-/// Why `value` is not a well-formed XML fragment (prefixes must be declared inside it).
-pub fn xml_fragment_problem(value: &str) -> Option<String> {
-    roxmltree::Document::parse(&format!("<fragment>{value}</fragment>"))
-        .err()
-        .map(|e| format!("not a well-formed XML fragment: {e}"))
-}
-
 /// XML 1.0 allows these characters only.
 pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)

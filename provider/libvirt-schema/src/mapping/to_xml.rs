@@ -1,5 +1,6 @@
 //! Tree -> XML. Children are written in schema order; namespaces are declared on the root.
 
+use super::raw_xml::canonical_xml;
 use super::slots::{self, Slot};
 use super::{Block, Field, MapError, Path};
 use crate::model::{ChildSchema, ElementSchema, ValueKind};
@@ -64,7 +65,7 @@ fn check_chars(path: &Path, value: &str) -> Result<(), MapError> {
     }
 }
 
-/// Writes a text value: escaped, or verbatim (once checked) for raw XML content.
+/// Writes a text value: escaped, or in canonical form for raw XML content.
 fn write_text(
     kind: Option<&ValueKind>,
     value: &str,
@@ -73,20 +74,18 @@ fn write_text(
 ) -> Result<(), MapError> {
     check_chars(path, value)?;
     if kind == Some(&ValueKind::Xml) {
-        if let Some(message) = slots::xml_fragment_problem(value) {
-            return Err(MapError::InvalidXml {
-                path: path.clone(),
-                message,
-            });
-        }
-        out.push_str(value);
+        let canonical = canonical_xml(value).map_err(|message| MapError::InvalidXml {
+            path: path.clone(),
+            message,
+        })?;
+        out.push_str(&canonical);
     } else {
         escape_text(value, out);
     }
     Ok(())
 }
 
-fn escape_text(value: &str, out: &mut String) {
+pub(super) fn escape_text(value: &str, out: &mut String) {
     for c in value.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -99,7 +98,7 @@ fn escape_text(value: &str, out: &mut String) {
     }
 }
 
-fn escape_attribute(value: &str, out: &mut String) {
+pub(super) fn escape_attribute(value: &str, out: &mut String) {
     for c in value.chars() {
         match c {
             '"' => out.push_str("&quot;"),

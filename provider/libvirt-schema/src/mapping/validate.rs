@@ -126,7 +126,7 @@ fn check_value(kind: &ValueKind, field: &Field, path: &Path, errors: &mut Vec<Va
 pub(crate) fn value_problem(kind: &ValueKind, value: &str) -> Option<String> {
     match kind {
         ValueKind::String => None,
-        ValueKind::Xml => slots::xml_fragment_problem(value),
+        ValueKind::Xml => super::canonical_xml(value).err(),
         ValueKind::Enum(allowed) => (!allowed.iter().any(|a| a == value)).then(|| {
             format!(
                 "{value:?} is not one of the allowed values: {}",
