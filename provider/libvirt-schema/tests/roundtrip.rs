@@ -30,7 +30,12 @@ fn value(kind: &ValueKind) -> BoxedStrategy<String> {
                 elements
                     .iter()
                     .map(|(name, text)| {
-                        format!("<x:{name} xmlns:x=\"urn:t\" k=\"{text}\">{text}</x:{name}>")
+                        let start = format!("x:{name} xmlns:x=\"urn:t\" k=\"{text}\"");
+                        if text.is_empty() {
+                            format!("<{start}/>")
+                        } else {
+                            format!("<{start}>{text}</x:{name}>")
+                        }
                     })
                     .collect::<Vec<_>>()
                     .concat()
