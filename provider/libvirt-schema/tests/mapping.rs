@@ -184,3 +184,37 @@ fn markup_in_values_is_escaped() {
     );
     assert_eq!(from_xml(network(), &xml).expect("reads"), tree);
 }
+
+#[test]
+fn a_required_repeated_field_needs_at_least_one_item() {
+    let host = |names: Vec<String>| {
+        Block::default().with(
+            "dns",
+            Field::Block(Block::default().with(
+                "host",
+                Field::Blocks(vec![Block::default()
+                    .text("ip", "10.0.0.1")
+                    .with("hostname", Field::TextList(names))]),
+            )),
+        )
+    };
+    let tree = host(vec![]).text("name", "n");
+    let errors = validate(network(), &tree);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].path.to_string(), "dns.host[0].hostname");
+    let tree = host(vec!["a".into()]).text("name", "n");
+    assert_eq!(validate(network(), &tree), vec![]);
+}
+
+#[test]
+fn integers_are_plain_digits_within_bounds() {
+    let with_connections = |v: &str| Block::default().text("name", "n").text("connections", v);
+    assert_eq!(validate(network(), &with_connections("42")), vec![]);
+    for bad in ["+42", " 42", "4.2", "", "-", "99999999999"] {
+        assert_eq!(
+            validate(network(), &with_connections(bad)).len(),
+            1,
+            "{bad:?}"
+        );
+    }
+}

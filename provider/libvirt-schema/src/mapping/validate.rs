@@ -63,7 +63,13 @@ fn check_block(
                 .map(|c| &c.element.tf_name),
         );
     for name in required {
-        if !block.fields.contains_key(name) {
+        let present = match block.fields.get(name) {
+            Some(Field::Blocks(items)) => !items.is_empty(),
+            Some(Field::TextList(items)) => !items.is_empty(),
+            Some(_) => true,
+            None => false,
+        };
+        if !present {
             error(
                 errors,
                 path.field(name),
@@ -134,10 +140,16 @@ pub(crate) fn value_problem(kind: &ValueKind, value: &str) -> Option<String> {
             )
         }),
         ValueKind::Integer { min, max } => {
-            let in_range = value.trim().parse::<i128>().ok().filter(|v| {
-                min.map_or(true, |m| *v >= i128::from(m))
-                    && max.map_or(true, |m| *v <= i128::from(m))
-            });
+            // Plain digits with an optional minus: libvirt's integer patterns refuse `+` and blanks.
+            let digits = value.strip_prefix('-').unwrap_or(value);
+            let plain = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+            let in_range = plain
+                .then(|| value.parse::<i128>().ok())
+                .flatten()
+                .filter(|v| {
+                    min.map_or(true, |m| *v >= i128::from(m))
+                        && max.map_or(true, |m| *v <= i128::from(m))
+                });
             in_range.is_none().then(|| {
                 let bound = |b: &Option<i64>| b.map_or("unbounded".to_string(), |b| b.to_string());
                 format!(
