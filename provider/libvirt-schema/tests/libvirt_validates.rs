@@ -99,16 +99,34 @@ fn assert_test_driver_keeps(schema: &ElementSchema, kind: &Kind, tree: &Block) {
     }
 }
 
-/// Every field of `sent` is in `printed` with the same value (libvirt adds defaults).
+/// Every field of `sent` is in `printed` with the same value (libvirt adds defaults);
+/// the error is the path of the first field that is not.
 fn contained_in(sent: &Block, printed: &Block) -> Result<(), String> {
     for (name, field) in &sent.fields {
         let other = printed.fields.get(name).ok_or_else(|| name.clone())?;
         let nested = |r: Result<(), String>| r.map_err(|p| format!("{name}.{p}"));
         match (field, other) {
             (Field::Block(a), Field::Block(b)) => nested(contained_in(a, b))?,
-            (Field::Blocks(a), Field::Blocks(b)) if a.len() == b.len() => {
-                for (a, b) in a.iter().zip(b) {
-                    nested(contained_in(a, b))?;
+            // libvirt adds devices of its own (controllers, ...): each block sent must be in a
+            // different printed block.
+            (Field::Blocks(a), Field::Blocks(b)) => {
+                let mut unused: Vec<&Block> = b.iter().collect();
+                for (i, item) in a.iter().enumerate() {
+                    let found = unused.iter().position(|p| contained_in(item, p).is_ok());
+                    match found {
+                        Some(at) => {
+                            unused.remove(at);
+                        }
+                        None => {
+                            let closest = b
+                                .get(i)
+                                .map_or(Err(String::new()), |p| contained_in(item, p));
+                            return Err(format!(
+                                "{name}[{i}]{}",
+                                closest.err().map_or(String::new(), |p| format!(".{p}"))
+                            ));
+                        }
+                    }
                 }
             }
             (a, b) if a == b => {}
@@ -333,6 +351,131 @@ fn qemu_domain_with_disk_network_and_qemu_commandline() {
     );
     let xml = assert_schema_valid(libvirt_schema::domain(), &DOMAIN, &tree);
     assert!(xml.contains("<qemu:arg value=\"-snapshot\"/>"), "{xml}");
+}
+
+#[test]
+fn domain_with_common_devices_features_and_a_backing_chain() {
+    let attrs = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .fold(Block::default(), |b, (k, v)| b.text(k, *v))
+    };
+    let one = |pairs: &[(&str, &str)]| Field::Block(attrs(pairs));
+    let many = |items: Vec<Block>| Field::Blocks(items);
+    let root_disk = attrs(&[("type", "file"), ("device", "disk")])
+        .with("driver", one(&[("name", "qemu"), ("type", "qcow2")]))
+        .with(
+            "source",
+            one(&[("file", "/var/lib/libvirt/images/tf/web.qcow2")]),
+        )
+        .with(
+            "backing_store",
+            Field::Block(
+                attrs(&[("type", "file")])
+                    .with("format", one(&[("type", "qcow2")]))
+                    .with(
+                        "source",
+                        one(&[("file", "/var/lib/libvirt/images/tf/base.qcow2")]),
+                    ),
+            ),
+        )
+        .with("target", one(&[("dev", "vda"), ("bus", "virtio")]));
+    let cdrom = attrs(&[("type", "file"), ("device", "cdrom")])
+        .with("driver", one(&[("name", "qemu"), ("type", "raw")]))
+        .with(
+            "source",
+            one(&[("file", "/var/lib/libvirt/images/tf/seed.iso")]),
+        )
+        .with("target", one(&[("dev", "sda"), ("bus", "sata")]))
+        .with("readonly", Field::Block(Block::default()));
+    let devices = Block::default()
+        .with("disk", many(vec![root_disk, cdrom]))
+        .with(
+            "controller",
+            many(vec![attrs(&[
+                ("type", "usb"),
+                ("index", "0"),
+                ("model", "qemu-xhci"),
+            ])]),
+        )
+        .with(
+            "serial",
+            many(vec![
+                attrs(&[("type", "pty")]).with("target", one(&[("port", "0")]))
+            ]),
+        )
+        .with(
+            "console",
+            many(vec![
+                attrs(&[("type", "pty")]).with("target", one(&[("type", "serial"), ("port", "0")]))
+            ]),
+        )
+        .with(
+            "channel",
+            many(vec![attrs(&[("type", "unix")]).with(
+                "target",
+                one(&[("type", "virtio"), ("name", "org.qemu.guest_agent.0")]),
+            )]),
+        )
+        .with(
+            "devices_input",
+            many(vec![attrs(&[("type", "tablet"), ("bus", "usb")])]),
+        )
+        .with(
+            "graphics",
+            many(vec![attrs(&[
+                ("type", "vnc"),
+                ("port", "-1"),
+                ("autoport", "yes"),
+            ])
+            .with(
+                "listen_element",
+                many(vec![attrs(&[
+                    ("type", "address"),
+                    ("address", "127.0.0.1"),
+                ])]),
+            )]),
+        )
+        .with(
+            "video",
+            many(vec![Block::default().with(
+                "model",
+                one(&[("type", "virtio"), ("heads", "1"), ("primary", "yes")]),
+            )]),
+        )
+        .with("memballoon", one(&[("model", "virtio")]))
+        .with(
+            "rng",
+            many(vec![attrs(&[("model", "virtio")]).with(
+                "backend",
+                one(&[("model", "random"), ("value", "/dev/urandom")]),
+            )]),
+        );
+    let tree = attrs(&[("type", "qemu")])
+        .text("name", "kitchen")
+        .with("memory", one(&[("unit", "KiB"), ("value", "1048576")]))
+        .with("vcpu", one(&[("placement", "static"), ("value", "2")]))
+        .with(
+            "os",
+            Field::Block(
+                Block::default().with("type", one(&[("arch", "x86_64"), ("value", "hvm")])),
+            ),
+        )
+        .with(
+            "features",
+            Field::Block(
+                Block::default()
+                    .with("acpi", Field::Block(Block::default()))
+                    .with("apic", Field::Block(Block::default())),
+            ),
+        )
+        .with("cpu", one(&[("mode", "host-model")]))
+        .with("clock", one(&[("offset", "utc")]))
+        .text("on_poweroff", "destroy")
+        .text("on_reboot", "restart")
+        .text("on_crash", "destroy")
+        .with("devices", Field::Block(devices));
+    assert_test_driver_keeps(libvirt_schema::domain(), &DOMAIN, &tree);
 }
 
 #[test]
