@@ -151,8 +151,12 @@ pub fn requires_replace(
     if prior.is_null() || planned.is_null() {
         return out;
     }
+    // Planning a value null (or a block away) only stops Terraform managing it; that
+    // never needs a new object. This is also what makes an import followed by a plan
+    // an in-place update instead of a replacement.
     for a in block.attributes.iter().filter(|a| a.force_new) {
-        if prior.get(&a.name) != planned.get(&a.name) {
+        let p = planned.get(&a.name);
+        if !p.is_null() && prior.get(&a.name) != p {
             out.push(path.push_attr(&a.name));
         }
     }
@@ -170,6 +174,7 @@ pub fn requires_replace(
             {
                 out.extend(requires_replace(&nb.block, pr, pl, &at));
             }
+            (_, Value::List(b)) if b.is_empty() => {}
             _ if pr != pl && block_has_force_new(&nb.block) => out.push(at),
             _ => {}
         }
@@ -328,6 +333,21 @@ mod tests {
         assert_eq!(planned.get("id"), &Value::from("u1"));
         let rr = requires_replace(&b, &prior, &planned, &AttributePath::root());
         assert_eq!(rr, vec![AttributePath::attr("name")]);
+    }
+
+    #[test]
+    fn forgetting_a_force_new_value_is_not_a_replacement() {
+        let b = block();
+        let prior = obj(&[
+            ("name", "a".into()),
+            ("size", Value::Null),
+            ("id", "u1".into()),
+            ("mac", "m".into()),
+            ("host", Value::List(vec![])),
+        ]);
+        let mut planned = prior.clone();
+        planned.set("name", Value::Null);
+        assert!(requires_replace(&b, &prior, &planned, &AttributePath::root()).is_empty());
     }
 
     #[test]

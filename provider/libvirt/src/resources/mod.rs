@@ -57,16 +57,28 @@ impl XmlResource {
     }
 }
 
-/// A plan-time error for a name libvirt already uses.
-pub fn name_taken(kind: &str, name: &str) -> Diagnostics {
-    Diagnostics::error_at(
-        AttributePath::attr("name"),
-        format!("A libvirt {kind} named {name:?} already exists"),
-        format!(
-            "Choose another name, or bring the existing {kind} under Terraform with \
-             `terraform import` (by name or UUID)."
-        ),
-    )
+/// Refuses to create an object under a name libvirt already uses, pointing at `name`.
+/// This runs at apply: at plan time a replacement's new object looks just like a fresh
+/// one, and the object it replaces still holds the name.
+pub fn ensure_name_free<T>(
+    kind: &str,
+    planned: &Value,
+    lookup: impl FnOnce(&str) -> Result<Option<T>, Diagnostics>,
+) -> Result<(), Diagnostics> {
+    let Some(name) = planned.get("name").as_str() else {
+        return Ok(());
+    };
+    match lookup(name)? {
+        None => Ok(()),
+        Some(_) => Err(Diagnostics::error_at(
+            AttributePath::attr("name"),
+            format!("A libvirt {kind} named {name:?} already exists"),
+            format!(
+                "Choose another name, or bring the existing {kind} under Terraform with \
+                 `terraform import` (by name or UUID)."
+            ),
+        )),
+    }
 }
 
 /// Looks an object up by UUID, then by name; `Ok(None)` when it does not exist.

@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use tfplugin::{
-    ApplyError, ApplyRequest, Attribute, Block, Diagnostics, PlanRequest, Resource, Schema, Type,
-    Value,
+    ApplyError, ApplyRequest, Attribute, Block, Diagnostics, Resource, Schema, Type, Value,
 };
 use virt::network::Network;
 use virt::sys;
 
-use super::{find, name_taken, not_found, stop_and_undefine, Defined, XmlResource};
+use super::{find, not_found, stop_and_undefine, Defined, XmlResource};
 use crate::connection::{Connection, Context};
 use crate::tfmap::Policy;
 
@@ -156,22 +155,8 @@ impl Resource for NetworkResource {
         self.0.mapping.validate(config)
     }
 
-    fn plan(&self, req: &mut PlanRequest) -> Diagnostics {
-        let mut diags = self.0.mapping.validate(req.config);
-        if let (true, Some(name)) = (
-            req.is_create() && !diags.has_errors(),
-            req.config.get("name").as_str(),
-        ) {
-            match self.lookup(name) {
-                Ok(Some(_)) => diags.extend(name_taken("network", name)),
-                Ok(None) => {}
-                Err(d) => diags.extend(d),
-            }
-        }
-        diags
-    }
-
     fn create(&self, req: &ApplyRequest) -> Result<Value, ApplyError> {
+        super::ensure_name_free("network", req.planned, |n| self.lookup(n))?;
         let xml = self.0.mapping.to_xml(req.planned)?;
         tracing::debug!("defining network: {xml}");
         let net = self

@@ -113,9 +113,8 @@ impl VolumeResource {
         Ok(v)
     }
 
-    /// Plan-time checks that need libvirt: the pool exists, the name is free, the
-    /// backing volume and the source exist.
-    fn check_references(&self, config: &Value) -> Diagnostics {
+    /// Plan-time checks: a size or a source, and a readable local source.
+    fn check_plan(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let source = config.get("content_source");
         if config
@@ -137,48 +136,40 @@ impl VolumeResource {
                 msg,
             );
         }
-        if let Some(pool_name) = config.get("pool").as_str() {
-            match self.pool(pool_name) {
-                Ok(None) => diags.push_error_at(
-                    AttributePath::attr("pool"),
-                    format!("No storage pool named {pool_name:?}"),
-                    "Create it first (libvirt_pool) or name an existing pool.",
-                ),
-                Ok(Some(pool)) => {
-                    if let Some(name) = config.get("name").as_str() {
-                        if pool.lookup_storage_vol_by_name(name).is_ok() {
-                            diags.extend(Diagnostics::error_at(
-                                AttributePath::attr("name"),
-                                format!("Pool {pool_name:?} already has a volume named {name:?}"),
-                                "Choose another name, or import the existing volume with `terraform import` (ID: its path or pool/name).",
-                            ));
-                        }
-                    }
-                }
-                Err(d) => diags.extend(d),
-            }
-        }
-        let backing = config
+        diags
+    }
+
+    /// Apply-time checks of what the volume refers to. These cannot run at plan time:
+    /// the pool or backing volume is often created by the same apply.
+    fn referenced_pool(&self, planned: &Value) -> Result<StoragePool, Diagnostics> {
+        let pool_name = planned.get("pool").as_str().unwrap_or_default();
+        let pool = self.pool(pool_name)?.ok_or_else(|| {
+            Diagnostics::error_at(
+                AttributePath::attr("pool"),
+                format!("No storage pool named {pool_name:?}"),
+                "Create it first (libvirt_pool) or name an existing pool.",
+            )
+        })?;
+        let backing = planned
             .get("backing_store")
             .as_list()
             .and_then(|l| l.first())
             .map(|b| b.get("path"));
         if let Some(path) = backing.and_then(Value::as_str) {
-            if let Ok(conn) = self.0.conn.get() {
-                if conn.lookup_storage_vol_by_path(path).is_err()
-                    && !std::path::Path::new(path).exists()
-                {
-                    diags.push_error_at(
-                        AttributePath::attr("backing_store")
-                            .push_index(0)
-                            .push_attr("path"),
-                        "Backing volume not found",
-                        format!("No libvirt volume or file at {path}."),
-                    );
-                }
+            let conn = self.0.conn.get()?;
+            if conn.lookup_storage_vol_by_path(path).is_err()
+                && !std::path::Path::new(path).exists()
+            {
+                return Err(Diagnostics::error_at(
+                    AttributePath::attr("backing_store")
+                        .push_index(0)
+                        .push_attr("path"),
+                    "Backing volume not found",
+                    format!("No libvirt volume or file at {path}."),
+                ));
             }
         }
-        diags
+        Ok(pool)
     }
 }
 
@@ -199,7 +190,7 @@ impl Resource for VolumeResource {
             return diags;
         }
         if req.is_create() {
-            diags.extend(self.check_references(req.config));
+            diags.extend(self.check_plan(req.config));
         } else if let (Some(before), Some(after)) = (
             bytes_of(req.prior.get("capacity")),
             bytes_of(req.planned.get("capacity")),
@@ -215,12 +206,9 @@ impl Resource for VolumeResource {
     fn create(&self, req: &ApplyRequest) -> Result<Value, ApplyError> {
         let planned = req.planned;
         let pool_name = planned.get("pool").as_str().unwrap_or_default();
-        let pool = self.pool(pool_name)?.ok_or_else(|| {
-            Diagnostics::error_at(
-                AttributePath::attr("pool"),
-                format!("No storage pool named {pool_name:?}"),
-                "",
-            )
+        let pool = self.referenced_pool(planned)?;
+        super::ensure_name_free(&format!("volume in pool {pool_name:?}"), planned, |n| {
+            Ok(pool.lookup_storage_vol_by_name(n).ok())
         })?;
         let source = planned.get("content_source").as_str().map(Source::parse);
         let mut spec = planned.clone();
