@@ -4,6 +4,7 @@
 //! hide its stall by slowing the generator down (no coordinated omission).
 
 pub mod corpus;
+mod pacer;
 pub mod run;
 pub mod search;
 mod vocab;

@@ -1,6 +1,6 @@
-//! The open-loop runner. A pacer thread releases request slots on a fixed schedule (sleeping on
-//! the OS timer, which is finer than tokio's millisecond wheel); each request's latency runs from
-//! its slot's intended time, so waiting for a connection or a late pacer counts against the server.
+//! The open-loop runner. Request slots are released on a fixed schedule by a microsecond timer in
+//! the same runtime that sends them; each request's latency runs from its slot's intended time, so
+//! waiting for a connection or a late release counts against the server, never hides its stalls.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -12,7 +12,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Uri};
 use serde::Serialize;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::Semaphore;
+
+use crate::pacer::Pacer;
 
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -26,6 +28,9 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Most requests in flight (and so connections) at once; more wait for a slot, on the clock.
     pub concurrency: usize,
+    /// When set, answers (200/204) arriving within this long of their intended time are counted
+    /// in `Report::within_deadline`, e.g. the exchange's tmax.
+    pub deadline: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +44,7 @@ pub struct Report {
     pub errors: u64,
     pub timeouts: u64,
     pub status: BTreeMap<u16, u64>,
+    pub within_deadline: Option<u64>,
     pub p50_us: u64,
     pub p90_us: u64,
     pub p99_us: u64,
@@ -56,6 +62,7 @@ impl Report {
 
 #[derive(Default)]
 struct Tally {
+    within_deadline: u64,
     ok: u64,
     no_content: u64,
     errors: u64,
@@ -66,6 +73,7 @@ struct Tally {
 struct Recorder {
     hist: Histogram<u64>,
     tally: Tally,
+    deadline: Option<Duration>,
 }
 
 enum Outcome {
@@ -86,6 +94,9 @@ impl Recorder {
                     204 => self.tally.no_content += 1,
                     _ => self.tally.errors += 1,
                 }
+                if matches!(s, 200 | 204) && self.deadline.is_some_and(|d| latency <= d) {
+                    self.tally.within_deadline += 1;
+                }
             }
             Outcome::Timeout => {
                 let _ = self.hist.record(us);
@@ -105,33 +116,27 @@ pub async fn run(cfg: &RunConfig, corpus: Arc<Vec<Bytes>>) -> anyhow::Result<Rep
     let recorder = Arc::new(Mutex::new(Recorder {
         hist: Histogram::new_with_bounds(1, 60_000_000, 3)?,
         tally: Tally::default(),
+        deadline: cfg.deadline,
     }));
-    let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Instant)>();
+    let pacer = Pacer::new()?;
     let start = Instant::now() + Duration::from_millis(20);
     let total = ((cfg.warmup + cfg.duration).as_secs_f64() * cfg.rate) as u64;
     let interval = Duration::from_secs_f64(1.0 / cfg.rate);
-    let pacer = std::thread::spawn(move || pace(tx, start, interval, total));
     let record_from = start + cfg.warmup;
     let mut tasks = tokio::task::JoinSet::new();
-    while let Some((seq, intended)) = rx.recv().await {
+    for seq in 0..total {
+        // Slots that fell due while the runtime was busy go out at once, each with its own time.
+        let intended = start + interval.mul_f64(seq as f64);
+        pacer.sleep_until(intended).await?;
         let body = corpus[(seq as usize) % corpus.len()].clone();
-        let (client, slots, recorder, url, timeout) = (
-            client.clone(),
-            slots.clone(),
-            recorder.clone(),
-            cfg.url.clone(),
-            cfg.timeout,
-        );
+        let (client, slots, recorder, url, timeout) =
+            (client.clone(), slots.clone(), recorder.clone(), cfg.url.clone(), cfg.timeout);
         tasks.spawn(async move {
             let outcome = tokio::time::timeout_at((intended + timeout).into(), async {
                 let _slot = slots.acquire().await.expect("semaphore never closed");
-                let mut req = Request::post(url)
-                    .body(Full::new(body))
-                    .expect("valid request");
-                req.headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                req.headers_mut()
-                    .insert("x-openrtb-version", HeaderValue::from_static("2.6"));
+                let mut req = Request::post(url).body(Full::new(body)).expect("valid request");
+                req.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                req.headers_mut().insert("x-openrtb-version", HeaderValue::from_static("2.6"));
                 match client.request(req).await {
                     Ok(resp) => {
                         let status = resp.status().as_u16();
@@ -146,17 +151,13 @@ pub async fn run(cfg: &RunConfig, corpus: Arc<Vec<Bytes>>) -> anyhow::Result<Rep
             .await
             .unwrap_or(Outcome::Timeout);
             if intended >= record_from {
-                recorder
-                    .lock()
-                    .expect("recorder lock")
-                    .record(intended.elapsed(), outcome);
+                recorder.lock().expect("recorder lock").record(intended.elapsed(), outcome);
             }
         });
         // Reap finished tasks so the set stays small on long runs.
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
-    pacer.join().expect("pacer thread");
     let rec = recorder.lock().expect("recorder lock");
     let h = &rec.hist;
     let t = &rec.tally;
@@ -171,6 +172,7 @@ pub async fn run(cfg: &RunConfig, corpus: Arc<Vec<Bytes>>) -> anyhow::Result<Rep
         errors: t.errors,
         timeouts: t.timeouts,
         status: t.status.clone(),
+        within_deadline: cfg.deadline.map(|_| t.within_deadline),
         p50_us: h.value_at_quantile(0.5),
         p90_us: h.value_at_quantile(0.9),
         p99_us: h.value_at_quantile(0.99),
@@ -178,19 +180,4 @@ pub async fn run(cfg: &RunConfig, corpus: Arc<Vec<Bytes>>) -> anyhow::Result<Rep
         max_us: h.max(),
         mean_us: h.mean(),
     })
-}
-
-/// Releases slot `i` at `start + i * interval`. Slots that fall due while the thread sleeps are
-/// released together when it wakes, each still carrying its own intended time.
-fn pace(tx: mpsc::UnboundedSender<(u64, Instant)>, start: Instant, interval: Duration, total: u64) {
-    for seq in 0..total {
-        let intended = start + interval.mul_f64(seq as f64);
-        let now = Instant::now();
-        if intended > now {
-            std::thread::sleep(intended - now);
-        }
-        if tx.send((seq, intended)).is_err() {
-            return;
-        }
-    }
 }

@@ -69,6 +69,9 @@ struct Load {
     corpus_size: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Count answers arriving within this many ms of their intended time (e.g. tmax).
+    #[arg(long)]
+    deadline_ms: Option<u64>,
     /// Tokio worker threads for the generator.
     #[arg(long, default_value_t = 1)]
     workers: usize,
@@ -83,6 +86,7 @@ impl Load {
             warmup: Duration::from_secs_f64(self.warmup_s),
             timeout: Duration::from_millis(self.timeout_ms),
             concurrency: self.concurrency,
+            deadline: self.deadline_ms.map(Duration::from_millis),
         }
     }
 
