@@ -16,7 +16,12 @@ pub struct Pacer {
 impl Pacer {
     pub fn new() -> io::Result<Pacer> {
         // SAFETY: plain syscalls; the returned descriptor is checked and owned right away.
-        let raw = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        let raw = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -56,14 +61,18 @@ impl Pacer {
 
     fn arm(&self, wait: Duration) -> io::Result<()> {
         let spec = libc::itimerspec {
-            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
             it_value: libc::timespec {
                 tv_sec: wait.as_secs() as libc::time_t,
                 tv_nsec: libc::c_long::from(wait.subsec_nanos() as i32).max(1),
             },
         };
         // SAFETY: `spec` is a valid itimerspec; the old value is not requested.
-        let rc = unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        let rc =
+            unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }

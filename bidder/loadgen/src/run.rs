@@ -129,14 +129,23 @@ pub async fn run(cfg: &RunConfig, corpus: Arc<Vec<Bytes>>) -> anyhow::Result<Rep
         let intended = start + interval.mul_f64(seq as f64);
         pacer.sleep_until(intended).await?;
         let body = corpus[(seq as usize) % corpus.len()].clone();
-        let (client, slots, recorder, url, timeout) =
-            (client.clone(), slots.clone(), recorder.clone(), cfg.url.clone(), cfg.timeout);
+        let (client, slots, recorder, url, timeout) = (
+            client.clone(),
+            slots.clone(),
+            recorder.clone(),
+            cfg.url.clone(),
+            cfg.timeout,
+        );
         tasks.spawn(async move {
             let outcome = tokio::time::timeout_at((intended + timeout).into(), async {
                 let _slot = slots.acquire().await.expect("semaphore never closed");
-                let mut req = Request::post(url).body(Full::new(body)).expect("valid request");
-                req.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                req.headers_mut().insert("x-openrtb-version", HeaderValue::from_static("2.6"));
+                let mut req = Request::post(url)
+                    .body(Full::new(body))
+                    .expect("valid request");
+                req.headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                req.headers_mut()
+                    .insert("x-openrtb-version", HeaderValue::from_static("2.6"));
                 match client.request(req).await {
                     Ok(resp) => {
                         let status = resp.status().as_u16();
@@ -151,7 +160,10 @@ pub async fn run(cfg: &RunConfig, corpus: Arc<Vec<Bytes>>) -> anyhow::Result<Rep
             .await
             .unwrap_or(Outcome::Timeout);
             if intended >= record_from {
-                recorder.lock().expect("recorder lock").record(intended.elapsed(), outcome);
+                recorder
+                    .lock()
+                    .expect("recorder lock")
+                    .record(intended.elapsed(), outcome);
             }
         });
         // Reap finished tasks so the set stays small on long runs.

@@ -1,5 +1,7 @@
 //! Finding the highest constant rate a server sustains under a p99 bound: double the rate until a
-//! run fails, then bisect between the last pass and the first failure.
+//! run fails (or halve it until one passes), then bisect between the last pass and the first
+//! failure. A rate fails only if every one of `attempts` runs fails, so one scheduling hiccup on a
+//! shared machine does not end the search early.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +27,9 @@ pub struct SearchConfig {
     pub p99: Duration,
     /// Bisection stops when the bracket is narrower than this share of the passing rate.
     pub precision: f64,
+    pub attempts: usize,
+    /// The search gives up (reports 0) below this rate.
+    pub min_rate: f64,
 }
 
 pub async fn max_rate(cfg: &SearchConfig, corpus: Arc<Vec<Bytes>>) -> anyhow::Result<SearchReport> {
@@ -34,12 +39,22 @@ pub async fn max_rate(cfg: &SearchConfig, corpus: Arc<Vec<Bytes>>) -> anyhow::Re
     let mut rate = cfg.start_rate;
     while rate <= cfg.max_rate {
         let (passed, report) = attempt(cfg, &corpus, rate, &mut steps).await?;
-        if !passed {
+        if passed {
+            best = Some(report);
+            if fail_rate.is_some() {
+                break;
+            }
+            rate *= 2.0;
+        } else {
             fail_rate = Some(rate);
-            break;
+            if best.is_some() {
+                break;
+            }
+            rate /= 2.0;
+            if rate < cfg.min_rate {
+                break;
+            }
         }
-        best = Some(report);
-        rate *= 2.0;
     }
     if let Some(mut hi) = fail_rate {
         let mut lo = best.as_ref().map_or(0.0, |b| b.target_rate);

@@ -40,6 +40,11 @@ enum Cmd {
         /// Stop bisecting when the bracket is within this share of the passing rate.
         #[arg(long, default_value_t = 0.08)]
         precision: f64,
+        /// Runs per rate; the rate fails only if all of them miss the bound.
+        #[arg(long, default_value_t = 2)]
+        attempts: usize,
+        #[arg(long, default_value_t = 100.0)]
+        min_rate: f64,
     },
     /// Write a generated campaign file (JSON) for the bidder.
     Campaigns {
@@ -111,6 +116,8 @@ fn main() -> anyhow::Result<()> {
             start_rate,
             max_rate: ceiling,
             precision,
+            attempts,
+            min_rate,
         } => {
             let bodies = Arc::new(corpus(load.corpus_size, load.seed));
             let cfg = SearchConfig {
@@ -119,6 +126,8 @@ fn main() -> anyhow::Result<()> {
                 max_rate: ceiling,
                 p99: Duration::from_secs_f64(p99_ms / 1000.0),
                 precision,
+                attempts,
+                min_rate,
             };
             let report = load.runtime()?.block_on(max_rate(&cfg, bodies))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
