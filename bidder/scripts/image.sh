@@ -36,6 +36,13 @@ verify() { # archive, binary name
         exit 1
     fi
     rm -rf "$dir"
+    # With skopeo installed, also read the archive back both ways, checking every digest.
+    if command -v skopeo >/dev/null; then
+        dir=$(mktemp -d)
+        skopeo copy --quiet "docker-archive:$1" "dir:$dir/docker" && skopeo copy --quiet "oci-archive:$1" "dir:$dir/oci"
+        echo "  skopeo reads it as docker-archive and as oci-archive"
+        rm -rf "$dir"
+    fi
 }
 
 declare -A PORT=([bidder]=8080 [exchange]=8081)
