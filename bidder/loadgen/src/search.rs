@@ -87,7 +87,14 @@ async fn attempt(
         rate,
         ..cfg.base.clone()
     };
-    let report = run(&run_cfg, corpus.clone()).await?;
-    steps.push(report.clone());
-    Ok((report.sustained(cfg.p99), report))
+    let mut last = None;
+    for _ in 0..cfg.attempts.max(1) {
+        let report = run(&run_cfg, corpus.clone()).await?;
+        steps.push(report.clone());
+        if report.sustained(cfg.p99) {
+            return Ok((true, report));
+        }
+        last = Some(report);
+    }
+    Ok((false, last.expect("at least one attempt")))
 }
