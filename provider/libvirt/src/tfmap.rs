@@ -87,7 +87,12 @@ impl XmlMapping {
                 continue;
             }
             let path = tf_path(self.element, &e.path);
-            diags.push_error_at(path.clone(), format!("Invalid value for {path}"), e.message);
+            let summary = if e.message.contains("missing") {
+                format!("Missing {path}")
+            } else {
+                format!("Invalid value for {path}")
+            };
+            diags.push_error_at(path, summary, e.message);
         }
         diags
     }
@@ -310,11 +315,11 @@ fn tf_path(root: &ElementSchema, path: &mapping::Path) -> AttributePath {
                 out = out.push_attr(name);
                 let child = el.and_then(|e| e.child(name));
                 el = child.map(|c| &c.element);
+                // A single block is a list of one in Terraform: index it when the path goes
+                // inside it (a missing block itself is named without an index).
                 if let Some(c) = child {
-                    if !c.repeatable
-                        && !c.text_only
-                        && !matches!(steps.peek(), Some(PathStep::Index(_)))
-                    {
+                    let inside = matches!(steps.peek(), Some(PathStep::Field(_)));
+                    if !c.repeatable && !c.text_only && inside {
                         out = out.push_index(0);
                     }
                 }
