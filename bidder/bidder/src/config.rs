@@ -2,10 +2,11 @@
 //! variables and command-line flags (clap reads both).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use rtbhttp::settings::{read_toml, SettingsFileError};
 use serde::Deserialize;
 
 #[derive(Debug, Parser, Default)]
@@ -91,10 +92,8 @@ impl Default for Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("cannot read settings file {0}: {1}")]
-    Read(String, std::io::Error),
-    #[error("settings file {0}: {1}")]
-    Syntax(String, String),
+    #[error(transparent)]
+    File(#[from] SettingsFileError),
     #[error("{0}: {1}")]
     Invalid(&'static str, &'static str),
 }
@@ -102,7 +101,7 @@ pub enum SettingsError {
 impl Settings {
     pub fn from_args(args: Args) -> Result<Settings, SettingsError> {
         let mut s = match &args.config {
-            Some(path) => Settings::from_file(path)?,
+            Some(path) => read_toml(path)?,
             None => Settings::default(),
         };
         macro_rules! override_from_args {
@@ -129,13 +128,6 @@ impl Settings {
         }
         s.validate()?;
         Ok(s)
-    }
-
-    fn from_file(path: &Path) -> Result<Settings, SettingsError> {
-        let shown = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| SettingsError::Read(shown.clone(), e))?;
-        toml::from_str(&text).map_err(|e| SettingsError::Syntax(shown, e.to_string()))
     }
 
     fn validate(&self) -> Result<(), SettingsError> {

@@ -2,11 +2,12 @@
 //! variables and flags.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::Parser;
 use hyper::Uri;
+use rtbhttp::settings::{read_toml, SettingsFileError};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -96,10 +97,8 @@ impl Default for Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("cannot read settings file {0}: {1}")]
-    Read(String, std::io::Error),
-    #[error("settings file {0}: {1}")]
-    Syntax(String, String),
+    #[error(transparent)]
+    File(#[from] SettingsFileError),
     #[error("{0}: {1}")]
     Invalid(String, String),
 }
@@ -107,7 +106,7 @@ pub enum SettingsError {
 impl Settings {
     pub fn from_args(args: Args) -> Result<Settings, SettingsError> {
         let mut s = match &args.config {
-            Some(path) => Settings::from_file(path)?,
+            Some(path) => read_toml(path)?,
             None => Settings::default(),
         };
         macro_rules! override_from_args {
@@ -131,13 +130,6 @@ impl Settings {
         }
         s.validate()?;
         Ok(s)
-    }
-
-    fn from_file(path: &Path) -> Result<Settings, SettingsError> {
-        let shown = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| SettingsError::Read(shown.clone(), e))?;
-        toml::from_str(&text).map_err(|e| SettingsError::Syntax(shown, e.to_string()))
     }
 
     fn validate(&self) -> Result<(), SettingsError> {

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod process;
 mod respond;
 mod server;
+pub mod settings;
 mod shed;
 
 pub use body::{read_body, BodyLimits};
