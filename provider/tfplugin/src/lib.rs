@@ -11,6 +11,7 @@
 
 pub mod codec;
 pub mod diag;
+pub mod docs;
 pub mod logging;
 pub mod plan;
 pub mod plugin;

@@ -1,0 +1,268 @@
+//! `libvirt-docs --out docs [--examples examples]`: writes the provider's Registry
+//! documentation (index.md, resources/<name>.md) from its schemas and the hand-written
+//! examples in `examples/resources/<type>/{resource.tf,import.sh}`. Run by `make docs`;
+//! the test `docs_current` fails when the checked-in docs differ from a fresh run.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use libvirt_provider::LibvirtProvider;
+use tfplugin::docs::{render_provider_index, render_resource, DocKind, PageRef};
+use tfplugin::Provider;
+
+const USAGE: &str = "usage: libvirt-docs --out DIR [--examples DIR]";
+
+#[derive(Debug, thiserror::Error)]
+enum DocsError {
+    #[error("{0}\n{USAGE}")]
+    Usage(String),
+    #[error("missing example for {type_name}: write {path}")]
+    MissingExample { type_name: String, path: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+struct Args {
+    out: PathBuf,
+    examples: PathBuf,
+}
+
+impl Args {
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, DocsError> {
+        let (mut out, mut examples) = (None, PathBuf::from("examples"));
+        while let Some(flag) = args.next() {
+            let mut value = || {
+                args.next()
+                    .map(PathBuf::from)
+                    .ok_or_else(|| DocsError::Usage(format!("{flag} needs a directory")))
+            };
+            match flag.as_str() {
+                "--out" => out = Some(value()?),
+                "--examples" => examples = value()?,
+                other => return Err(DocsError::Usage(format!("unknown argument {other:?}"))),
+            }
+        }
+        let out = out.ok_or_else(|| DocsError::Usage("--out is required".into()))?;
+        Ok(Args { out, examples })
+    }
+}
+
+fn main() -> ExitCode {
+    match Args::parse(std::env::args().skip(1)).and_then(|args| generate(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("libvirt-docs: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn generate(args: &Args) -> Result<(), DocsError> {
+    let provider = LibvirtProvider::default();
+    let resources = provider.resources();
+    let pages: Vec<PageRef> = resources
+        .iter()
+        .map(|r| PageRef {
+            type_name: r.type_name(),
+            kind: DocKind::Resource,
+            schema: r.schema(),
+        })
+        .collect();
+    for page in &pages {
+        let dir = args.examples.join("resources").join(page.type_name);
+        let example = read_example(&dir.join("resource.tf"), page.type_name)?;
+        let import = read_optional(&dir.join("import.sh"))?;
+        let doc = render_resource(
+            page.type_name,
+            page.kind,
+            page.schema,
+            &example,
+            import.as_deref(),
+        );
+        write(&args.out.join(page.file_path()), &doc)?;
+    }
+    let index = render_provider_index(
+        "libvirt",
+        &provider.schema(),
+        &pages,
+        PROVIDER_EXAMPLE,
+        GUIDE,
+    );
+    write(&args.out.join("index.md"), &index)
+}
+
+fn read_example(path: &Path, type_name: &str) -> Result<String, DocsError> {
+    read_optional(path)?.ok_or_else(|| DocsError::MissingExample {
+        type_name: type_name.to_string(),
+        path: path.to_path_buf(),
+    })
+}
+
+/// The file's text, or None when it does not exist.
+fn read_optional(path: &Path) -> Result<Option<String>, DocsError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(DocsError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), DocsError> {
+    let err = |source| DocsError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    std::fs::write(path, text).map_err(err)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+const PROVIDER_EXAMPLE: &str = r#"terraform {
+  required_providers {
+    libvirt = {
+      source = "kvmcloud/libvirt"
+    }
+  }
+}
+
+# The local system libvirtd. Leaving `uri` out has the same effect unless
+# LIBVIRT_DEFAULT_URI is set.
+provider "libvirt" {
+  uri = "qemu:///system"
+}"#;
+
+/// Provider-specific sections of the index page. Every `terraform` block in it is checked
+/// with `terraform validate` by the `docs_current` test.
+const GUIDE: &str = r#"## Connecting
+
+`uri` is any [libvirt connection URI](https://libvirt.org/uri.html). When it is unset or
+empty the provider uses the `LIBVIRT_DEFAULT_URI` environment variable, then
+`qemu:///system`. The value must be known at plan time (not computed by another resource).
+The connection opens on first use, so `terraform validate` needs no libvirtd.
+
+A remote host over SSH (the user must be allowed to use libvirt there, for example by
+membership of the `libvirt` group):
+
+```terraform
+provider "libvirt" {
+  uri = "qemu+ssh://deploy@kvm1.example.com/system?keyfile=/home/deploy/.ssh/id_ed25519"
+}
+```
+
+libvirt's built-in test driver, which needs no daemon at all. Its objects live only inside
+the provider process, and Terraform starts a new process for every command, so it suits
+trying out configurations and `plan`, not managing anything:
+
+```terraform
+provider "libvirt" {
+  uri = "test:///default"
+}
+```
+
+## From libvirt XML to HCL
+
+Resources map libvirt's XML 1:1, by one mechanical rule derived from libvirt's own RelaxNG
+schemas, so anything libvirt's documentation describes can be written in HCL:
+
+| libvirt XML | HCL | Rule |
+|---|---|---|
+| `<forward mode='nat'/>` | `forward { mode = "nat" }` | an XML attribute is an attribute of the same name |
+| `<name>lab</name>` | `name = "lab"` | an element holding only text is an attribute |
+| `<hostname>db</hostname><hostname>db.lab</hostname>` | `hostname = ["db", "db.lab"]` | repeated, the attribute is a list |
+| `<ip address='192.168.100.1'>` with children | an `ip { }` block | any other element is a block; repeatable elements are repeated blocks, the others appear at most once |
+| `<capacity unit='GiB'>20</capacity>` | a `capacity { }` block with `value = 20` and `unit = "GiB"` | text beside attributes is `value` |
+| `<nocow/>` | `nocow {}` | an empty element is an empty block |
+| `macTableManager`, `localPtr`, `poll-control` | `mac_table_manager`, `local_ptr`, `poll_control` | names become snake_case |
+| `<metadata>` with any XML inside | `metadata = "<app:tag xmlns:app='urn:example'/>"` | free-form XML is a string of XML |
+
+A few names that Terraform reserves (`id`, `count`, `provider`, `lifecycle`, ...) are
+prefixed with their element's name, for example `domain_id`.
+
+This network definition:
+
+```xml
+<network>
+  <name>lab</name>
+  <forward mode='nat'/>
+  <bridge name='virbr-lab' stp='on'/>
+  <ip address='192.168.100.1' prefix='24'>
+    <dhcp>
+      <range start='192.168.100.100' end='192.168.100.199'/>
+      <host mac='52:54:00:6c:3c:01' name='db' ip='192.168.100.10'/>
+    </dhcp>
+  </ip>
+</network>
+```
+
+is this resource:
+
+```terraform
+resource "libvirt_network" "lab" {
+  name = "lab"
+
+  forward {
+    mode = "nat"
+  }
+
+  bridge {
+    name = "virbr-lab"
+    stp  = "on"
+  }
+
+  ip {
+    address = "192.168.100.1"
+    prefix  = 24
+
+    dhcp {
+      range {
+        start = "192.168.100.100"
+        end   = "192.168.100.199"
+      }
+      host {
+        mac  = "52:54:00:6c:3c:01"
+        name = "db"
+        ip   = "192.168.100.10"
+      }
+    }
+  }
+}
+```
+
+Values are checked against libvirt's schema (names, allowed values, patterns, ranges,
+required fields) at plan time. What the schema cannot express, such as a `dir` pool needing
+a `target` path, libvirt reports at apply.
+
+## How changes are applied
+
+- Attributes left out of the configuration are not managed: libvirt's defaults and
+  additions cause no diff, and units libvirt normalises (`20 GiB` read back as bytes)
+  keep the form you wrote. Changes made outside Terraform to what you did set show up as
+  drift.
+- Removing an attribute or block from the configuration stops Terraform managing it; the
+  object keeps its current value, and this never forces a replacement.
+- Each page marks the attributes whose change forces a replacement. Pools and networks are
+  replaced by any XML change except those noted below; `autostart` always changes in
+  place. A volume's `capacity` grows in place; shrinking it replaces the volume.
+- The DHCP `host` entries (`ip.dhcp.host`) and DNS `host` entries (`dns.host`) of a
+  network are updated live through `virNetworkUpdate`, in the running network and in its
+  persistent definition, without restarting it.
+- Name clashes with objects that exist outside Terraform are checked at apply, not plan
+  (a replacement's new object takes the name its predecessor holds until then). The error
+  names the clash and suggests `terraform import`.
+- Pools and networks are imported by UUID or name, volumes by key, path or `pool/name`."#;
