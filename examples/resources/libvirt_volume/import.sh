@@ -3,5 +3,9 @@
 terraform import libvirt_volume.web_disk /var/lib/libvirt/images/web-1.qcow2
 terraform import libvirt_volume.web_disk default/web-1.qcow2
 
-# libvirt does not remember where a volume's content came from: keep `content_source`
-# out of an imported volume's configuration (setting it plans a replacement).
+# libvirt does not record where a volume's content came from, so an imported volume has
+# no `content_source`. Setting it in the configuration then replaces the volume (and
+# every overlay backed by it): leave it out, or keep it and add
+#   lifecycle {
+#     ignore_changes = [content_source]
+#   }

@@ -39,7 +39,8 @@ resource "libvirt_volume" "web_disk" {
   }
 }
 
-# An empty raw data disk.
+# An empty raw data disk, sparse: without an `allocation` of 0 libvirt reserves all
+# 50 GiB on creation.
 resource "libvirt_volume" "data" {
   name = "web-1-data.img"
   pool = "default"
@@ -47,6 +48,10 @@ resource "libvirt_volume" "data" {
   capacity {
     value = 50
     unit  = "GiB"
+  }
+
+  allocation {
+    value = 0
   }
 
   target {
