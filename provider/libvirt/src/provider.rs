@@ -5,7 +5,9 @@ use std::sync::Arc;
 use tfplugin::{Attribute, Block, DataSource, Diagnostics, Resource, Schema, Type, Value};
 
 use crate::connection::Connection;
-use crate::resources::{network::NetworkResource, pool::PoolResource, volume::VolumeResource};
+use crate::resources::{
+    domain::DomainResource, network::NetworkResource, pool::PoolResource, volume::VolumeResource,
+};
 
 pub const REGISTRY_ADDRESS: &str = "registry.terraform.io/kvmcloud/libvirt";
 
@@ -51,6 +53,7 @@ impl tfplugin::Provider for LibvirtProvider {
             Box::new(PoolResource::new(self.conn.clone())),
             Box::new(VolumeResource::new(self.conn.clone())),
             Box::new(NetworkResource::new(self.conn.clone())),
+            Box::new(DomainResource::new(self.conn.clone())),
         ]
     }
 

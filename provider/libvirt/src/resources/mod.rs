@@ -1,6 +1,7 @@
 //! libvirt objects as Terraform resources. Each resource is its XML mapping (generated
 //! schema + `tfmap`) plus a few Terraform-only attributes and its libvirt lifecycle.
 
+pub mod domain;
 pub mod network;
 pub mod pool;
 pub mod volume;

@@ -1,0 +1,578 @@
+//! `libvirt_domain`: a virtual machine (`<domain>`), defined and (unless `running =
+//! false`) started. Memory balloon, vCPU count and interface link state change live;
+//! any other change redefines the persistent configuration on the same UUID and, if
+//! the domain runs, restarts it, which the plan announces. Only the hypervisor `type`
+//! needs a new domain.
+
+mod capabilities;
+mod changes;
+mod checks;
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use tfplugin::{
+    ApplyError, ApplyRequest, Attribute, Block, Diagnostics, PlanRequest, Resource, Schema, Type,
+    Value,
+};
+use virt::connect::Connect;
+use virt::domain::Domain;
+use virt::sys;
+
+use super::{find, not_found, Defined, XmlResource};
+use crate::connection::{Connection, Context, LibvirtError};
+use crate::tfmap::Policy;
+pub use capabilities::Machines;
+use changes::{changes, nested, nested_mut, overlay, Change};
+
+/// Where libvirt applies a change to a running domain without a restart.
+const LIVE: [&[&str]; 3] = [
+    &["current_memory"],
+    &["vcpu", "current"],
+    &["devices", "interface", "link"],
+];
+
+/// Values libvirt assigns when unset that users need to reference.
+const COMPUTED: [&[&str]; 2] = [&["uuid"], &["devices", "interface", "mac", "address"]];
+
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn policy(path: &[&str]) -> Policy {
+    Policy {
+        force_new: path == ["type"],
+        computed: COMPUTED.contains(&path),
+    }
+}
+
+impl Defined for Domain {
+    const KIND: &'static str = "domain";
+    fn xml(&self) -> Result<String, virt::error::Error> {
+        super::persistent_xml(sys::VIR_DOMAIN_XML_INACTIVE, |f| self.xml_desc(f))
+    }
+    fn uuid(&self) -> Result<String, virt::error::Error> {
+        self.uuid_string()
+    }
+    fn is_active(&self) -> Result<bool, virt::error::Error> {
+        Domain::is_active(self)
+    }
+    fn start(&self) -> Result<(), virt::error::Error> {
+        self.create()
+    }
+    fn stop(&self) -> Result<(), virt::error::Error> {
+        self.destroy()
+    }
+    fn undefine(&self) -> Result<(), virt::error::Error> {
+        undefine(self, false)
+    }
+    fn autostart(&self) -> Result<bool, virt::error::Error> {
+        Domain::autostart(self)
+    }
+    fn set_autostart(&self, on: bool) -> Result<(), virt::error::Error> {
+        Domain::set_autostart(self, on).map(|_| ())
+    }
+}
+
+/// Undefines a domain with its managed save image and snapshot/checkpoint metadata,
+/// keeping or removing its NVRAM file as asked. Drivers without NVRAM or checkpoints
+/// (the test driver) reject those flags; they get the flags they know.
+fn undefine(dom: &Domain, keep_nvram: bool) -> Result<(), virt::error::Error> {
+    let base = sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
+    let nvram = if keep_nvram {
+        sys::VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
+    } else {
+        sys::VIR_DOMAIN_UNDEFINE_NVRAM
+    };
+    dom.undefine_flags(base | nvram | sys::VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA)
+        .or_else(|e| match e.code() {
+            virt::enumutil::Enum::Known(virt::error::ErrorNumber::InvalidArg) => {
+                tracing::debug!("undefine flags not supported ({}); retrying", e.message());
+                dom.undefine_flags(base)
+            }
+            _ => Err(e),
+        })
+}
+
+/// Looks a domain up by UUID, then by name.
+pub fn lookup_domain(conn: &Connect, id: &str) -> Result<Option<Domain>, Diagnostics> {
+    find(
+        "domain",
+        id,
+        |u| conn.lookup_domain_by_uuid_string(u),
+        |n| conn.lookup_domain_by_name(n),
+    )
+}
+
+/// Asks the guest to power off (ACPI) and waits up to `timeout`, then pulls the plug.
+fn shut_down(dom: &Domain, timeout: Duration) -> Result<(), LibvirtError> {
+    let active = || Domain::is_active(dom).context(|| "checking the domain state".into());
+    if !active()? {
+        return Ok(());
+    }
+    if !timeout.is_zero() {
+        match dom.shutdown() {
+            Ok(()) => {
+                let deadline = Instant::now() + timeout;
+                while active()? && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+            Err(e) => tracing::info!("graceful shutdown refused ({}); destroying", e.message()),
+        }
+    }
+    if active()? {
+        tracing::info!("domain still running after {timeout:?}; destroying it");
+        if let Err(e) = dom.destroy() {
+            // It may have powered off between the check and the destroy.
+            if active()? {
+                return Err(LibvirtError {
+                    context: "destroying the domain".into(),
+                    source: e,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn shutdown_timeout(v: &Value) -> Duration {
+    v.get("shutdown_timeout")
+        .as_number()
+        .and_then(|n| n.as_u64())
+        .map_or(DEFAULT_SHUTDOWN_TIMEOUT, Duration::from_secs)
+}
+
+/// Whether the domain should run; unset means yes.
+fn wants_running(v: &Value) -> bool {
+    v.get("running").as_bool() != Some(false)
+}
+
+/// libvirt leaves `current` out of `<vcpu>` when every vCPU is online; the user's
+/// `current` equal to the maximum means the same.
+fn keep_full_vcpu_count(v: &mut Value, prior: &Value) {
+    let Some(written) = nested(prior, &["vcpu"]).map(|b| b.get("current").clone()) else {
+        return;
+    };
+    let Some(read) = nested_mut(v, &["vcpu"]) else {
+        return;
+    };
+    if read.get("current").is_null() && !written.is_null() && read.get("value") == &written {
+        read.set("current", written);
+    }
+}
+
+pub struct DomainResource {
+    xml: XmlResource,
+    /// The host's machine types, read once per provider process.
+    machines: OnceLock<Machines>,
+}
+
+impl DomainResource {
+    pub fn new(conn: Arc<Connection>) -> Self {
+        let extras = Block::new()
+            .attr(Attribute::computed("id", Type::String).describe("The domain's UUID."))
+            .attr(
+                Attribute::optional("autostart", Type::Bool)
+                    .describe("Start the domain when libvirtd starts."),
+            )
+            .attr(Attribute::optional_computed("running", Type::Bool).describe(
+                "Whether the domain runs (default true). false defines it without starting it; \
+                 changing it starts or shuts the domain down in place.",
+            ))
+            .attr(Attribute::optional("shutdown_timeout", Type::Number).describe(
+                "Seconds to wait for a graceful (ACPI) shutdown before the domain is destroyed, \
+                 on delete and on restarts (default 60; 0 destroys at once).",
+            ))
+            .attr(Attribute::optional("keep_nvram", Type::Bool).describe(
+                "Keep the UEFI NVRAM file when the domain is deleted (default false: removed).",
+            ));
+        Self {
+            xml: XmlResource::new(
+                libvirt_schema::domain(),
+                policy,
+                extras,
+                "A libvirt domain (virtual machine), defined and started unless `running = false`. \
+                 current_memory, vcpu.current and interface link state change live; other changes \
+                 redefine the domain and restart it if it runs (the plan warns); changing `type` \
+                 replaces it.",
+                conn,
+            ),
+            machines: OnceLock::new(),
+        }
+    }
+
+    fn conn(&self) -> Result<&Connect, Diagnostics> {
+        self.xml.conn.get()
+    }
+
+    fn lookup(&self, id: &str) -> Result<Option<Domain>, Diagnostics> {
+        lookup_domain(self.conn()?, id)
+    }
+
+    /// The host's machine types; empty when libvirt cannot say (they are then not checked).
+    fn machines(&self) -> &Machines {
+        self.machines
+            .get_or_init(|| match self.conn().and_then(|c| Ok(c.capabilities()?)) {
+                Ok(xml) => Machines::parse(&xml),
+                Err(e) => {
+                    tracing::debug!("no capabilities, machine types unchecked: {e}");
+                    Machines::default()
+                }
+            })
+    }
+
+    /// The domain's state: its persistent XML shaped like `prior`, plus the
+    /// Terraform-only attributes.
+    fn state(&self, dom: &Domain, prior: &Value) -> Result<Value, Diagnostics> {
+        let v = self.xml.defined_state(dom, prior)?;
+        self.complete(dom, v, prior)
+    }
+
+    fn complete(&self, dom: &Domain, mut v: Value, prior: &Value) -> Result<Value, Diagnostics> {
+        self.keep_machine_alias(&mut v, prior);
+        keep_full_vcpu_count(&mut v, prior);
+        let running = Domain::is_active(dom).context(|| "checking the domain state".into())?;
+        v.set("running", running.into());
+        for kept in ["shutdown_timeout", "keep_nvram"] {
+            v.set(kept, prior.get(kept).clone());
+        }
+        Ok(v)
+    }
+
+    /// libvirt expands machine aliases (`pc` -> `pc-i440fx-10.0`); the user's spelling
+    /// stays when it names the same machine.
+    fn keep_machine_alias(&self, v: &mut Value, prior: &Value) {
+        let Some(prior_type) = nested(prior, &["os", "type"]) else {
+            return;
+        };
+        let (Some(written), arch) = (
+            prior_type.get("machine").as_str(),
+            prior_type.get("arch").as_str(),
+        ) else {
+            return;
+        };
+        let Some(read) = nested_mut(v, &["os", "type"]) else {
+            return;
+        };
+        let same = read
+            .get("machine")
+            .as_str()
+            .is_some_and(|reported| self.machines().same_machine(arch, written, reported));
+        if same {
+            read.set("machine", written.into());
+        }
+    }
+
+    /// Changes that need the domain's configuration rewritten (and a restart if it runs).
+    fn restart_changes(&self, prior: &Value, planned: &Value) -> Vec<Change> {
+        changes(&self.xml.mapping.block, prior, planned)
+            .into_iter()
+            .filter(|c| !LIVE.iter().any(|p| c.starts_with(p)))
+            .collect()
+    }
+
+    /// Writes the planned definition over the current one (same UUID), renaming first
+    /// when the name changed (libvirt renames only shut-off domains).
+    fn redefine(&self, dom: &Domain, prior: &Value, planned: &Value) -> Result<(), Diagnostics> {
+        let current_xml = dom.xml().context(|| "reading the domain XML".into())?;
+        let current = self.xml.mapping.from_xml(&current_xml, &self.xml.extras)?;
+        let desired = overlay(&self.xml.mapping.block, &current, planned);
+        if let Some(name) = planned.get("name").as_str() {
+            if Some(name) != prior.get("name").as_str() {
+                dom.rename(name, 0)
+                    .context(|| format!("renaming the domain to {name}"))?;
+            }
+        }
+        let xml = self.xml.mapping.to_xml(&desired)?;
+        tracing::debug!("redefining domain: {xml}");
+        self.conn()?
+            .define_domain_xml(&xml)
+            .context(|| "redefining the domain".into())?;
+        Ok(())
+    }
+
+    /// Applies the live-capable changes to a running domain, config and live.
+    fn update_live(&self, dom: &Domain, prior: &Value, planned: &Value) -> Result<(), Diagnostics> {
+        let both = [sys::VIR_DOMAIN_AFFECT_CONFIG, sys::VIR_DOMAIN_AFFECT_LIVE];
+        let kib = checks::memory_kib(planned, "current_memory");
+        if kib.is_some() && kib != checks::memory_kib(prior, "current_memory") {
+            for flags in both {
+                dom.set_memory_flags(kib.unwrap_or_default(), flags)
+                    .context(|| "setting the memory balloon (current_memory)".into())?;
+            }
+        }
+        let vcpus =
+            |v: &Value| nested(v, &["vcpu"]).and_then(|b| b.get("current").as_number()?.as_u64());
+        if let Some(n) = vcpus(planned).filter(|n| Some(*n) != vcpus(prior)) {
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            for flags in both {
+                dom.set_vcpus_flags(n, flags)
+                    .context(|| "setting the vCPU count (vcpu.current)".into())?;
+            }
+        }
+        self.update_links(dom, prior, planned)
+    }
+
+    /// Interface link states go through virDomainUpdateDeviceFlags with the whole
+    /// device (libvirt finds it by MAC), taken from the current definition.
+    fn update_links(
+        &self,
+        dom: &Domain,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<(), Diagnostics> {
+        let link_state = |v: &Value, i: usize| -> Option<String> {
+            let nic = nested(v, &["devices"])?
+                .get("interface")
+                .as_list()?
+                .get(i)?;
+            Some(nested(nic, &["link"])?.get("state").as_str()?.to_string())
+        };
+        let nics = nested(planned, &["devices"])
+            .and_then(|d| d.get("interface").as_list())
+            .map_or(0, <[Value]>::len);
+        let changed: Vec<usize> = (0..nics)
+            .filter(|&i| {
+                link_state(planned, i).is_some() && link_state(planned, i) != link_state(prior, i)
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let current_xml = dom.xml().context(|| "reading the domain XML".into())?;
+        let current = self.xml.mapping.from_xml(&current_xml, &self.xml.extras)?;
+        let desired = overlay(&self.xml.mapping.block, &current, planned);
+        let nics = nested(&desired, &["devices"])
+            .and_then(|d| d.get("interface").as_list())
+            .unwrap_or_default();
+        for i in changed {
+            let xml = self
+                .xml
+                .mapping
+                .element_xml(&["devices", "interface"], &nics[i])?;
+            tracing::info!("updating interface {i} live: {xml}");
+            for flags in [sys::VIR_DOMAIN_AFFECT_CONFIG, sys::VIR_DOMAIN_AFFECT_LIVE] {
+                dom.update_device_flags(&xml, flags)
+                    .context(|| format!("setting the link state of devices[0].interface[{i}]"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts or shuts down the domain to match `planned.running`.
+    fn apply_running(&self, dom: &Domain, planned: &Value) -> Result<(), Diagnostics> {
+        let active = Domain::is_active(dom).context(|| "checking the domain state".into())?;
+        match (wants_running(planned), active) {
+            (true, false) => dom.create().context(|| "starting the domain".into())?,
+            (false, true) => shut_down(dom, shutdown_timeout(planned))?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Records a domain that exists after a failed step, so Terraform taints it.
+    fn partial(&self, dom: &Domain, planned: &Value, mut diags: Diagnostics) -> ApplyError {
+        let state = self.state(dom, planned).unwrap_or_else(|d| {
+            diags.extend(d);
+            let mut v = planned.clone().unknowns_to_null();
+            v.set("id", dom.uuid_string().ok().into());
+            v
+        });
+        ApplyError::with_partial_state(diags, state)
+    }
+
+    fn validate_xml(&self, config: &Value) -> Diagnostics {
+        let mut diags = self.xml.mapping.validate(config);
+        // Attributes libvirt assigns (a `mac {}` block's address) may be left out.
+        diags.0.retain(|d| {
+            let is_computed = d.path.as_ref().is_some_and(|p| {
+                let names = p.to_string();
+                let names: Vec<&str> = names
+                    .split('.')
+                    .map(|s| s.split('[').next().unwrap_or(s))
+                    .collect();
+                COMPUTED.contains(&names.as_slice())
+            });
+            !(is_computed && d.summary.starts_with("Missing"))
+        });
+        diags
+    }
+}
+
+impl Resource for DomainResource {
+    fn type_name(&self) -> &str {
+        "libvirt_domain"
+    }
+    fn schema(&self) -> &Schema {
+        &self.xml.schema
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = self.validate_xml(config);
+        diags.extend(checks::disk_targets(config));
+        diags.extend(checks::memory_covers_current(config));
+        diags
+    }
+
+    fn plan(&self, req: &mut PlanRequest) -> Diagnostics {
+        let mut diags = checks::machine_known(req.config, self.machines());
+        if req.config.get("running").is_null() {
+            req.planned.set("running", true.into());
+        }
+        let replaced = req.planned.get("type") != req.prior.get("type");
+        if req.is_create() || replaced {
+            return diags;
+        }
+        let restart = self.restart_changes(req.prior, &req.planned);
+        let runs = req.prior.get("running").as_bool() == Some(true);
+        if runs && wants_running(&req.planned) && !restart.is_empty() {
+            let name = req.prior.get("name").as_str().unwrap_or_default();
+            let paths: Vec<&str> = restart.iter().map(|c| c.shown.as_str()).collect();
+            diags.push_warning(
+                format!(
+                    "libvirt_domain.{name} will be restarted to apply: {}",
+                    paths.join(", ")
+                ),
+                "libvirt cannot change these settings on a running domain: apply redefines it, \
+                 shuts it down (graceful, then forced after shutdown_timeout) and starts it again.",
+            );
+        }
+        diags
+    }
+
+    fn create(&self, req: &ApplyRequest) -> Result<Value, ApplyError> {
+        super::ensure_name_free("domain", req.planned, |n| self.lookup(n))?;
+        let xml = self.xml.mapping.to_xml(req.planned)?;
+        tracing::debug!("defining domain: {xml}");
+        let dom = self
+            .conn()?
+            .define_domain_xml(&xml)
+            .context(|| "defining the domain".into())?;
+        if wants_running(req.planned) {
+            return match self.xml.start_defined(&dom, req.planned, |_| Ok(())) {
+                Ok(v) => self
+                    .complete(&dom, v, req.planned)
+                    .map_err(|d| self.partial(&dom, req.planned, d)),
+                Err(e) => Err(self.partial(&dom, req.planned, e.diagnostics)),
+            };
+        }
+        self.xml
+            .apply_autostart(&dom, &Value::Null, req.planned)
+            .and_then(|()| self.state(&dom, req.planned))
+            .map_err(|d| self.partial(&dom, req.planned, d))
+    }
+
+    fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let Some(id) = state.get("id").as_str() else {
+            return Ok(None);
+        };
+        self.lookup(id)?
+            .map(|dom| self.state(&dom, state))
+            .transpose()
+    }
+
+    fn update(&self, req: &ApplyRequest) -> Result<Value, ApplyError> {
+        let id = req.prior.get("id").as_str().unwrap_or_default();
+        let dom = self
+            .lookup(id)?
+            .ok_or_else(|| not_found("domain", id, "UUID"))?;
+        let restart = !self.restart_changes(req.prior, req.planned).is_empty();
+        let any_xml_change = !changes(&self.xml.mapping.block, req.prior, req.planned).is_empty();
+        let active = Domain::is_active(&dom).context(|| "checking the domain state".into())?;
+        let result = (|| {
+            if active && restart {
+                shut_down(&dom, shutdown_timeout(req.planned))?;
+            }
+            if any_xml_change && (restart || !active) {
+                self.redefine(&dom, req.prior, req.planned)?;
+            } else if any_xml_change {
+                self.update_live(&dom, req.prior, req.planned)?;
+            }
+            self.apply_running(&dom, req.planned)?;
+            self.xml.apply_autostart(&dom, req.prior, req.planned)
+        })();
+        match result {
+            Ok(()) => self
+                .state(&dom, req.planned)
+                .map_err(|d| self.partial(&dom, req.planned, d)),
+            Err(d) => Err(self.partial(&dom, req.planned, d)),
+        }
+    }
+
+    fn delete(&self, state: &Value) -> Result<(), Diagnostics> {
+        let id = state.get("id").as_str().unwrap_or_default();
+        let Some(dom) = self.lookup(id)? else {
+            return Ok(());
+        };
+        shut_down(&dom, shutdown_timeout(state))?;
+        let keep_nvram = state.get("keep_nvram").as_bool() == Some(true);
+        undefine(&dom, keep_nvram).context(|| format!("undefining domain {id}"))?;
+        Ok(())
+    }
+
+    fn import(&self, id: &str) -> Result<Value, Diagnostics> {
+        let dom = self
+            .lookup(id)?
+            .ok_or_else(|| not_found("domain", id, "UUID or name"))?;
+        self.state(&dom, &Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qemu_commandline_renders_in_the_qemu_namespace() {
+        let r = DomainResource::new(Arc::new(Connection::default()));
+        let block = &r.xml.mapping.block;
+        let mut v = block.empty_value();
+        v.set("type", "qemu".into());
+        v.set("name", "fcos".into());
+        let cmdline = block
+            .nested("qemu_commandline")
+            .expect("qemu_commandline block");
+        let arg = |s: &str| {
+            let mut a = cmdline.block.nested("arg").unwrap().block.empty_value();
+            a.set("value", s.into());
+            a
+        };
+        let mut c = cmdline.block.empty_value();
+        c.set(
+            "arg",
+            Value::List(vec![
+                arg("-fw_cfg"),
+                arg("name=opt/com.coreos/config,file=/ign.json"),
+            ]),
+        );
+        v.set("qemu_commandline", Value::List(vec![c]));
+        let xml = r.xml.mapping.to_xml(&v).unwrap();
+        assert!(xml.contains("xmlns:qemu="), "{xml}");
+        assert!(
+            xml.contains("<qemu:arg value=\"-fw_cfg\"/>")
+                || xml.contains("<qemu:arg value='-fw_cfg'/>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn only_the_hypervisor_type_forces_replacement() {
+        let r = DomainResource::new(Arc::new(Connection::default()));
+        let b = &r.xml.schema.block;
+        assert!(b.attribute("type").unwrap().force_new);
+        assert!(!b.attribute("name").unwrap().force_new);
+        let mac = &b
+            .nested("devices")
+            .unwrap()
+            .block
+            .nested("interface")
+            .unwrap()
+            .block;
+        let address = mac
+            .nested("mac")
+            .unwrap()
+            .block
+            .attribute("address")
+            .unwrap();
+        assert!(address.is_computed() && !address.force_new);
+    }
+}
