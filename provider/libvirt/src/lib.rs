@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod content;
+pub mod data_sources;
 pub mod provider;
 pub mod resources;
 pub mod tfmap;

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use tfplugin::{Attribute, Block, DataSource, Diagnostics, Resource, Schema, Type, Value};
 
 use crate::connection::Connection;
+use crate::data_sources::{
+    domain::DomainLookup, interface_addresses::InterfaceAddresses, node_info::NodeInfo,
+};
 use crate::resources::{
     domain::DomainResource, network::NetworkResource, pool::PoolResource, volume::VolumeResource,
 };
@@ -58,6 +61,10 @@ impl tfplugin::Provider for LibvirtProvider {
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource>> {
-        vec![]
+        vec![
+            Box::new(NodeInfo::new(self.conn.clone())),
+            Box::new(DomainLookup::new(self.conn.clone())),
+            Box::new(InterfaceAddresses::new(self.conn.clone())),
+        ]
     }
 }

@@ -21,7 +21,7 @@ use virt::sys;
 
 use super::{find, not_found, Defined, XmlResource};
 use crate::connection::{Connection, Context, LibvirtError};
-use crate::tfmap::Policy;
+use crate::tfmap::{Policy, XmlMapping};
 pub use capabilities::Machines;
 use changes::{changes, nested, nested_mut, overlay, Change};
 
@@ -42,6 +42,11 @@ fn policy(path: &[&str]) -> Policy {
         force_new: path == ["type"],
         computed: COMPUTED.contains(&path),
     }
+}
+
+/// The domain XML seen through Terraform, as the resource maps it.
+pub fn domain_mapping() -> XmlMapping {
+    XmlMapping::new(libvirt_schema::domain(), policy)
 }
 
 impl Defined for Domain {
