@@ -356,14 +356,14 @@ fn bad_input_is_reported_on_the_attribute_and_nothing_is_orphaned() {
 }"#,
         &["capacity[0].unit"],
     );
-    // A required element left out: named, without an index.
+    // A block libvirt requires, left out: Terraform itself names it (min_items from the schema).
     expect_failure(
         r#"resource "libvirt_volume" "v" {
   pool = "nowhere"
   name = "v.qcow2"
   capacity { value = 1048576 }
 }"#,
-        &["Missing target"],
+        &["\"target\" blocks are required"],
     );
     // A missing pool: reported on `pool`, and the state records nothing.
     expect_failure(

@@ -207,6 +207,8 @@ fn tf_block(el: &ElementSchema, path: &mut Vec<String>, policy: PolicyFn) -> Blo
             } else {
                 NestedBlock::at_most_one(&ce.tf_name, inner)
             };
+            // libvirt's schema requires it: Terraform then says so in docs and at validate.
+            let nb = if c.required { nb.min(1) } else { nb };
             block.blocks.push(nb);
         }
     }
@@ -341,11 +343,10 @@ pub fn reconcile(block: &Block, read: &Value, prior: &Value) -> Value {
     let scaled = scaled_equal(read, prior);
     for a in &block.attributes {
         let (r, p) = (read.get(&a.name), prior.get(&a.name));
+        let scaled_part = scaled && (a.name == "unit" || a.name == libvirt_schema::TEXT_FIELD);
         let keep = if p.is_null() && !a.is_computed() {
             Value::Null
-        } else if scaled && (a.name == "unit" || a.name == libvirt_schema::TEXT_FIELD) {
-            p.clone()
-        } else if same_meaning(r, p) {
+        } else if scaled_part || same_meaning(r, p) {
             p.clone()
         } else {
             r.clone()
@@ -421,13 +422,11 @@ fn scaled_equal(read: &Value, prior: &Value) -> bool {
     let (Some(rv), Some(pv)) = (read.get(field).as_number(), prior.get(field).as_number()) else {
         return false;
     };
-    let Some(r_unit) = read.get("unit").as_str().or(Some("")) else {
-        return false;
-    };
+    let r_unit = read.get("unit").as_str().unwrap_or("");
     let p_unit = prior.get("unit").as_str().unwrap_or(r_unit);
     let bytes = |n: &Number, u: &str| -> Option<u128> {
         let scale = if u.is_empty() { 1 } else { unit_bytes(u)? };
-        Some(u128::try_from(n.as_u64()?).ok()? * scale)
+        Some(u128::from(n.as_u64()?) * scale)
     };
     matches!((bytes(rv, r_unit), bytes(pv, p_unit)), (Some(a), Some(b)) if a == b)
 }

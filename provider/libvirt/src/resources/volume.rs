@@ -126,7 +126,7 @@ impl VolumeResource {
             diags.push_error_at(
                 AttributePath::attr("capacity"),
                 "The volume needs a size",
-                "Set `capacity` (e.g. `capacity { value = 10, unit = \"GiB\" }`), or `content_source` to size it from its content.",
+                "Set a `capacity` block (with `value` and `unit`, e.g. 10 and \"GiB\"), or `content_source` to size the volume from its content.",
             );
         }
         if let Some(Err(msg)) = source.as_str().map(|s| Source::parse(s).check()) {
