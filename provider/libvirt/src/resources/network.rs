@@ -13,17 +13,32 @@ use super::{find, not_found, stop_and_undefine, Defined, XmlResource};
 use crate::connection::{Connection, Context};
 use crate::tfmap::Policy;
 
-/// Repeated blocks applied live: (tf path of the block, libvirt's update section).
-const LIVE_SECTIONS: [(&[&str], sys::virNetworkUpdateSection); 2] = [
-    (
-        &["ip", "dhcp", "host"],
-        sys::VIR_NETWORK_SECTION_IP_DHCP_HOST,
-    ),
-    (&["dns", "host"], sys::VIR_NETWORK_SECTION_DNS_HOST),
+/// A repeated block applied live through virNetworkUpdate.
+struct LiveSection {
+    /// Terraform path of the block.
+    path: &'static [&'static str],
+    section: sys::virNetworkUpdateSection,
+    /// The fields a deletion names the entry by; the whole entry when empty.
+    delete_by: &'static [&'static str],
+}
+
+const LIVE_SECTIONS: [LiveSection; 2] = [
+    LiveSection {
+        path: &["ip", "dhcp", "host"],
+        section: sys::VIR_NETWORK_SECTION_IP_DHCP_HOST,
+        delete_by: &[],
+    },
+    // libvirt deletes every DNS host sharing the IP *or any hostname* with the entry
+    // given, and refuses when that is more than one: name the entry by its IP alone.
+    LiveSection {
+        path: &["dns", "host"],
+        section: sys::VIR_NETWORK_SECTION_DNS_HOST,
+        delete_by: &["ip"],
+    },
 ];
 
 fn policy(path: &[&str]) -> Policy {
-    let live = LIVE_SECTIONS.iter().any(|(p, _)| path.starts_with(p));
+    let live = LIVE_SECTIONS.iter().any(|l| path.starts_with(l.path));
     Policy {
         force_new: !live && path != ["uuid"],
         computed: path == ["uuid"],
@@ -93,11 +108,15 @@ impl NetworkResource {
     fn update_section(
         &self,
         net: &Network,
-        path: &[&str],
-        section: sys::virNetworkUpdateSection,
+        live_section: &LiveSection,
         prior: &Value,
         planned: &Value,
     ) -> Result<(), Diagnostics> {
+        let LiveSection {
+            path,
+            section,
+            delete_by,
+        } = *live_section;
         let live = Network::is_active(net).context(|| "checking the network".into())?;
         let flags = sys::VIR_NETWORK_UPDATE_AFFECT_CONFIG
             | if live {
@@ -118,7 +137,12 @@ impl NetworkResource {
                         .map(|e| (sys::VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, "adding", e)),
                 );
             for (command, verb, entry) in changes {
-                let xml = self.0.mapping.element_xml(path, entry)?;
+                let entry = if command == sys::VIR_NETWORK_UPDATE_COMMAND_DELETE {
+                    only_fields(entry, delete_by)
+                } else {
+                    entry.clone()
+                };
+                let xml = self.0.mapping.element_xml(path, &entry)?;
                 tracing::info!("{verb} {} entry live: {xml}", path.join("."));
                 net.update(command, section, index as i32, &xml, flags)
                     .context(|| format!("{verb} {} entry {xml}", path.join(".")))?;
@@ -128,19 +152,36 @@ impl NetworkResource {
     }
 }
 
-/// For each instance of the path's parent (e.g. each `ip[i].dhcp`), its entries.
-fn entries(v: &Value, path: &[&str]) -> Vec<Vec<Value>> {
-    let (parents, leaf) = path.split_at(path.len() - 1);
-    let mut level = vec![v.clone()];
-    for step in parents {
-        level = level
-            .iter()
-            .flat_map(|x| x.get(step).as_list().unwrap_or(&[]).to_vec())
-            .collect();
+/// The entry with every field but `fields` left out; all of it when `fields` is empty.
+fn only_fields(entry: &Value, fields: &[&str]) -> Value {
+    match entry {
+        Value::Map(m) if !fields.is_empty() => Value::Map(
+            m.iter()
+                .map(|(k, v)| {
+                    let kept = fields.contains(&k.as_str());
+                    (k.clone(), if kept { v.clone() } else { Value::Null })
+                })
+                .collect(),
+        ),
+        _ => entry.clone(),
     }
-    level
+}
+
+/// For each element of the path's top-level block (e.g. each `ip[i]`), the entries
+/// beneath it. That element's position is libvirt's parent index: the `<ip>` element
+/// among all of them, even when earlier ones have no `<dhcp>`.
+fn entries(v: &Value, path: &[&str]) -> Vec<Vec<Value>> {
+    let Some((top, rest)) = path.split_first() else {
+        return vec![];
+    };
+    let list = |x: &Value, step: &str| x.get(step).as_list().unwrap_or(&[]).to_vec();
+    list(v, top)
         .iter()
-        .map(|x| x.get(leaf[0]).as_list().unwrap_or(&[]).to_vec())
+        .map(|parent| {
+            rest.iter().fold(vec![parent.clone()], |level, step| {
+                level.iter().flat_map(|x| list(x, step)).collect()
+            })
+        })
         .collect()
 }
 
@@ -182,8 +223,8 @@ impl Resource for NetworkResource {
         let net = self
             .lookup(id)?
             .ok_or_else(|| not_found("network", id, "UUID"))?;
-        for (path, section) in LIVE_SECTIONS {
-            self.update_section(&net, path, section, req.prior, req.planned)?;
+        for live_section in &LIVE_SECTIONS {
+            self.update_section(&net, live_section, req.prior, req.planned)?;
         }
         self.0.apply_autostart(&net, req.prior, req.planned)?;
         Ok(self.0.defined_state(&net, req.planned)?)
@@ -202,5 +243,32 @@ impl Resource for NetworkResource {
             .lookup(id)?
             .ok_or_else(|| not_found("network", id, "UUID or name"))?;
         self.0.defined_state(&net, &Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: Vec<(&'static str, Value)>) -> Value {
+        crate::tfmap::object(pairs)
+    }
+
+    #[test]
+    fn dhcp_hosts_are_grouped_by_their_ip_element() {
+        let host = obj(vec![("mac", "52:54:00:00:00:01".into())]);
+        let with_dhcp = obj(vec![(
+            "dhcp",
+            Value::List(vec![obj(vec![("host", Value::List(vec![host.clone()]))])]),
+        )]);
+        let net = obj(vec![(
+            "ip",
+            Value::List(vec![obj(vec![("dhcp", Value::List(vec![]))]), with_dhcp]),
+        )]);
+        assert_eq!(
+            entries(&net, &["ip", "dhcp", "host"]),
+            vec![vec![], vec![host]],
+            "the host belongs to ip[1]"
+        );
     }
 }
