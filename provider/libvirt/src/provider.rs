@@ -8,6 +8,9 @@ use crate::connection::Connection;
 use crate::data_sources::{
     domain::DomainLookup, interface_addresses::InterfaceAddresses, node_info::NodeInfo,
 };
+use crate::resources::cloudinit::CloudInitDisk;
+use crate::resources::generated_disk::GeneratedDisk;
+use crate::resources::ignition::IgnitionConfig;
 use crate::resources::{
     domain::DomainResource, network::NetworkResource, pool::PoolResource, volume::VolumeResource,
 };
@@ -56,6 +59,8 @@ impl tfplugin::Provider for LibvirtProvider {
             Box::new(PoolResource::new(self.conn.clone())),
             Box::new(VolumeResource::new(self.conn.clone())),
             Box::new(NetworkResource::new(self.conn.clone())),
+            Box::new(GeneratedDisk::new(CloudInitDisk, self.conn.clone())),
+            Box::new(GeneratedDisk::new(IgnitionConfig, self.conn.clone())),
             Box::new(DomainResource::new(self.conn.clone())),
         ]
     }

@@ -1,7 +1,10 @@
 //! libvirt objects as Terraform resources. Each resource is its XML mapping (generated
 //! schema + `tfmap`) plus a few Terraform-only attributes and its libvirt lifecycle.
 
+pub mod cloudinit;
 pub mod domain;
+pub mod generated_disk;
+pub mod ignition;
 pub mod network;
 pub mod pool;
 pub mod volume;
