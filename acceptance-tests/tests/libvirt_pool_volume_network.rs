@@ -356,14 +356,15 @@ fn bad_input_is_reported_on_the_attribute_and_nothing_is_orphaned() {
 }"#,
         &["capacity[0].unit"],
     );
-    // A block libvirt requires, left out: Terraform itself names it (min_items from the schema).
+    // A block libvirt requires, left out: named without an index (Terraform core does not
+    // enforce min_items itself, because of dynamic blocks).
     expect_failure(
         r#"resource "libvirt_volume" "v" {
   pool = "nowhere"
   name = "v.qcow2"
   capacity { value = 1048576 }
 }"#,
-        &["\"target\" blocks are required"],
+        &["Missing target", "required by <volume>"],
     );
     // A missing pool: reported on `pool`, and the state records nothing.
     expect_failure(
