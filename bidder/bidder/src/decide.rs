@@ -8,7 +8,7 @@ use openrtb::{Banner, BidRequest, Deal, Imp, Str};
 
 use crate::campaign::{Campaign, MediaFormat};
 use crate::freqcap::hash_key;
-use crate::index::{CampaignSet, LiveCampaign};
+use crate::index::{CampaignSet, LiveCampaign, Vocabulary};
 use crate::ledger::Ledger;
 use crate::pricing::bid_price;
 
@@ -22,69 +22,68 @@ pub struct Decided<'r, 's> {
     pub deal: Option<&'r Deal<'r>>,
 }
 
-/// Request facts every campaign is matched against, normalised once.
+/// Request facts every campaign is matched against, normalised and looked up in the campaign
+/// set's vocabulary once.
 struct Context<'r> {
     req: &'r BidRequest<'r>,
-    country: Option<String>,
-    region: Option<String>,
-    os: Option<String>,
+    country: Option<u32>,
+    region: Option<u32>,
+    os: Option<u32>,
     device_type: Option<u32>,
-    site_domain: Option<String>,
-    app_bundle: Option<String>,
+    site_domain: Option<u32>,
+    app_bundle: Option<u32>,
 }
 
 impl<'r> Context<'r> {
-    fn new(req: &'r BidRequest<'r>) -> Self {
+    fn new(req: &'r BidRequest<'r>, vocabulary: &Vocabulary) -> Self {
         let geo = req.geo();
         let device = req.device.as_ref();
+        let id = |v: Option<String>| v.and_then(|v| vocabulary.get(&v));
         Context {
             req,
-            country: geo
+            country: id(geo
                 .and_then(|g| g.country.as_deref())
-                .map(str::to_ascii_uppercase),
-            region: geo
+                .map(str::to_ascii_uppercase)),
+            region: id(geo
                 .and_then(|g| g.region.as_deref())
-                .map(str::to_ascii_uppercase),
-            os: device
+                .map(str::to_ascii_uppercase)),
+            os: id(device
                 .and_then(|d| d.os.as_deref())
-                .map(str::to_ascii_lowercase),
+                .map(str::to_ascii_lowercase)),
             device_type: device.and_then(|d| d.devicetype),
-            site_domain: req
+            site_domain: id(req
                 .site
                 .as_ref()
                 .and_then(|s| s.domain.as_deref())
-                .map(|d| d.trim_start_matches("www.").to_ascii_lowercase()),
-            app_bundle: req
+                .map(|d| d.trim_start_matches("www.").to_ascii_lowercase())),
+            app_bundle: id(req
                 .app
                 .as_ref()
                 .and_then(|a| a.bundle.as_deref())
-                .map(str::to_ascii_lowercase),
+                .map(str::to_ascii_lowercase)),
         }
     }
 
     /// Targeting, blocked categories/advertisers/apps and seat rules: everything that does not
     /// depend on the impression.
-    fn admits(&self, c: &Campaign) -> bool {
-        let req = self.req;
-        let in_set = |set: &std::collections::HashSet<String>, v: &Option<String>| {
-            set.is_empty() || v.as_ref().is_some_and(|v| set.contains(v))
-        };
-        let denied = |set: &std::collections::HashSet<String>, v: &Option<String>| {
-            v.as_ref().is_some_and(|v| set.contains(v))
-        };
-        in_set(&c.countries, &self.country)
-            && in_set(&c.regions, &self.region)
-            && in_set(&c.os, &self.os)
+    fn admits(&self, live: &LiveCampaign) -> bool {
+        let (req, c, t) = (self.req, &live.campaign, &live.targets);
+        let allows =
+            |list: &[u32], v: Option<u32>| list.is_empty() || v.is_some_and(|v| list.contains(&v));
+        let denies = |list: &[u32], v: Option<u32>| v.is_some_and(|v| list.contains(&v));
+        allows(&t.countries, self.country)
+            && allows(&t.regions, self.region)
+            && allows(&t.os, self.os)
             && (c.device_types.is_empty()
                 || self
                     .device_type
                     .is_some_and(|d| c.device_types.contains(&d)))
-            && (c.site_domains.is_empty()
-                || req.site.is_some() && in_set(&c.site_domains, &self.site_domain))
-            && (c.app_bundles.is_empty()
-                || req.app.is_some() && in_set(&c.app_bundles, &self.app_bundle))
-            && !denied(&c.site_domains_deny, &self.site_domain)
-            && !denied(&c.app_bundles_deny, &self.app_bundle)
+            && (t.site_domains.is_empty()
+                || req.site.is_some() && allows(&t.site_domains, self.site_domain))
+            && (t.app_bundles.is_empty()
+                || req.app.is_some() && allows(&t.app_bundles, self.app_bundle))
+            && !denies(&t.site_domains_deny, self.site_domain)
+            && !denies(&t.app_bundles_deny, self.app_bundle)
             && !c.cat.iter().any(|cat| contains(&req.bcat, cat))
             && !c.adomain.iter().any(|d| contains(&req.badv, d))
             && !c.bundle.as_ref().is_some_and(|b| contains(&req.bapp, b))
@@ -155,6 +154,33 @@ fn push_banner_sizes(set: &CampaignSet, banner: &Banner<'_>, out: &mut Vec<usize
     }
 }
 
+type Priced<'r> = (f64, usize, Option<&'r Deal<'r>>);
+
+/// Takes the highest-priced candidate (deals win ties) whose budget and frequency cap still allow
+/// a bid, dropping those that cannot pay; a full sort is rarely needed, so none is done.
+fn best_that_can_pay<'r>(
+    priced: &mut Vec<Priced<'r>>,
+    set: &CampaignSet,
+    ledger: &Ledger,
+    user: Option<u64>,
+    now: Instant,
+) -> Option<(u64, usize, f64, Option<&'r Deal<'r>>)> {
+    while !priced.is_empty() {
+        let mut best = 0;
+        for (k, cand) in priced.iter().enumerate().skip(1) {
+            let top = &priced[best];
+            if cand.0 > top.0 || cand.0 == top.0 && cand.2.is_some() && top.2.is_none() {
+                best = k;
+            }
+        }
+        let (price, i, deal) = priced.swap_remove(best);
+        if let Some(bid_id) = ledger.hold(&set.campaigns[i], price, user, now) {
+            return Some((bid_id, i, price, deal));
+        }
+    }
+    None
+}
+
 pub struct DecideParams {
     /// First-price bids pay this share of the campaign's value (0 < shading <= 1).
     pub shading: f64,
@@ -172,11 +198,11 @@ pub fn decide<'r, 's>(
     if !req.accepts_currency("USD") {
         return out;
     }
-    let ctx = Context::new(req);
+    let ctx = Context::new(req, &set.vocabulary);
     let user = req.user_key().map(hash_key);
     let mut admitted: Vec<Option<bool>> = vec![None; set.len()];
     let mut ids = Vec::new();
-    let mut priced: Vec<(f64, usize, Option<&'r Deal<'r>>)> = Vec::new();
+    let mut priced: Vec<Priced<'r>> = Vec::new();
     for imp in &req.imp {
         if imp.bidfloorcur != "USD" && imp.bidfloor > 0.0 {
             continue; // no currency conversion here: a foreign floor cannot be compared
@@ -186,8 +212,9 @@ pub fn decide<'r, 's>(
         candidates(set, imp, &mut ids);
         let private = imp.pmp.as_ref().is_some_and(|p| p.private_auction == 1);
         for &i in &ids {
-            let c = &set.campaigns[i].campaign;
-            if !*admitted[i].get_or_insert_with(|| ctx.admits(c)) || !fits(c, imp) {
+            let live = &set.campaigns[i];
+            let c = &live.campaign;
+            if !*admitted[i].get_or_insert_with(|| ctx.admits(live)) || !fits(c, imp) {
                 continue;
             }
             let deal = eligible_deal(c, imp);
@@ -200,19 +227,15 @@ pub fn decide<'r, 's>(
                 priced.push((price, i, deal));
             }
         }
-        // Highest price first; deals win ties over open-auction bids.
-        priced.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.2.is_some().cmp(&a.2.is_some())));
-        let winner = priced.iter().find_map(|&(price, i, deal)| {
-            let live = &set.campaigns[i];
-            ledger.hold(live, price, user, now).map(|bid_id| Decided {
+        out.extend(best_that_can_pay(&mut priced, set, ledger, user, now).map(
+            |(bid_id, i, price, deal)| Decided {
                 bid_id,
                 imp,
-                live,
+                live: &set.campaigns[i],
                 price,
                 deal,
-            })
-        });
-        out.extend(winner);
+            },
+        ));
     }
     out
 }

@@ -9,6 +9,8 @@ use tracing::warn;
 
 use crate::service::Bidder;
 
+const EXPIRY_INTERVAL: Duration = Duration::from_millis(100);
+
 fn modified(bidder: &Bidder) -> Option<SystemTime> {
     std::fs::metadata(bidder.campaign_path())
         .and_then(|m| m.modified())
@@ -24,14 +26,20 @@ pub async fn upkeep(bidder: Arc<Bidder>, poll: Duration) {
         }
     };
     let mut seen = modified(&bidder);
-    let mut tick = tokio::time::interval(poll);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut poll = tokio::time::interval(poll);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Frequent small expiry passes instead of one large one: the pass holds shard locks.
+    let mut expiry = tokio::time::interval(EXPIRY_INTERVAL);
+    expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let forced = tokio::select! {
-            _ = tick.tick() => false,
+            _ = expiry.tick() => {
+                bidder.expire_reservations();
+                continue;
+            }
+            _ = poll.tick() => false,
             Some(()) = async { match hangup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
         };
-        bidder.expire_reservations();
         let now = modified(&bidder);
         if forced || now != seen {
             seen = now;
