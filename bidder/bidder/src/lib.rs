@@ -12,6 +12,7 @@ pub mod ledger;
 mod metrics;
 pub mod pricing;
 mod reload;
+pub mod respond;
 pub mod service;
 
 use std::future::Future;

@@ -7,21 +7,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, Response, StatusCode};
-use openrtb::macros::AuctionMacros;
-use openrtb::{version, Bid, BidResponse, SeatBid, Str};
+use openrtb::version;
 use rtbhttp::{empty, json, read_body, text, Body, BodyLimits, HttpError, InFlight};
 use tracing::{debug, info, warn};
 
 use crate::campaign::{CampaignError, CampaignFile};
 use crate::config::Settings;
-use crate::decide::{decide, DecideParams, Decided};
+use crate::decide::{decide, DecideParams};
 use crate::index::CampaignSet;
 use crate::ledger::{Ledger, Outcome};
 use crate::metrics::Metrics;
+use crate::respond::bid_response;
 
 pub const BID_PATH: &str = "/openrtb2/bid";
 
@@ -171,7 +170,7 @@ impl Bidder {
             self.metrics.no_bids.inc();
             return no_bid();
         }
-        let body = self.response_body(&req.id, &decided);
+        let body = bid_response(&req.id, &decided, &self.public_url);
         if Instant::now() >= deadline {
             // Too late to be counted by the exchange: withdraw the holds rather than answer late.
             decided.iter().for_each(|d| {
@@ -185,64 +184,6 @@ impl Bidder {
         r.headers_mut()
             .insert(version::HEADER, HeaderValue::from_static(version::CURRENT));
         r
-    }
-
-    fn response_body(&self, request_id: &Str<'_>, decided: &[Decided<'_, '_>]) -> Bytes {
-        let mut seatbid: Vec<SeatBid<'_>> = Vec::new();
-        for d in decided {
-            let bid = self.to_bid(d);
-            let seat = d.live.campaign.seat.as_str();
-            match seatbid.iter_mut().find(|s| s.seat.as_deref() == Some(seat)) {
-                Some(s) => s.bid.push(bid),
-                None => seatbid.push(SeatBid {
-                    bid: vec![bid],
-                    seat: Some(Str::from(seat)),
-                    ..Default::default()
-                }),
-            }
-        }
-        let resp = BidResponse {
-            id: request_id.clone(),
-            seatbid,
-            cur: Str::from("USD"),
-            ..Default::default()
-        };
-        serde_json::to_vec(&resp)
-            .expect("bid responses always serialize")
-            .into()
-    }
-
-    fn to_bid<'s>(&self, d: &Decided<'_, 's>) -> Bid<'s> {
-        let c = &d.live.campaign;
-        let cr = &c.creative;
-        let id = d.bid_id.to_string();
-        let base = &self.public_url;
-        // The exchange fills these macros; the seat is filled here since it is ours.
-        let seat = AuctionMacros {
-            seat_id: Some(&c.seat),
-            ..Default::default()
-        };
-        Bid {
-            nurl: Some(format!("{base}/win?b={id}&p=${{AUCTION_PRICE}}").into()),
-            burl: Some(format!("{base}/bill?b={id}&p=${{AUCTION_PRICE}}").into()),
-            lurl: Some(format!("{base}/loss?b={id}&r=${{AUCTION_LOSS}}").into()),
-            id: id.into(),
-            impid: Str::from(d.imp.id.to_string()),
-            price: d.price,
-            adm: Some(seat.substitute(&cr.adm).into_owned().into()),
-            adid: Some(Str::from(cr.id.as_str())),
-            crid: Some(Str::from(cr.id.as_str())),
-            cid: Some(Str::from(c.id.as_str())),
-            adomain: c.adomain.iter().map(|a| Str::from(a.as_str())).collect(),
-            cat: c.cat.iter().map(|a| Str::from(a.as_str())).collect(),
-            bundle: c.bundle.as_deref().map(Str::from),
-            attr: cr.attr.clone(),
-            dealid: d.deal.map(|deal| Str::from(deal.id.to_string())),
-            w: cr.w,
-            h: cr.h,
-            mtype: Some(cr.format.mtype()),
-            ..Default::default()
-        }
     }
 
     fn reject(&self, e: HttpError) -> Response<Body> {
