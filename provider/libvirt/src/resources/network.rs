@@ -126,14 +126,13 @@ impl NetworkResource {
             };
         let (old, new) = (entries(prior, path), entries(planned, path));
         for (index, (before, after)) in old.iter().zip(&new).enumerate() {
-            let changes = before
-                .iter()
-                .filter(|e| !after.contains(e))
+            let (removals, additions) = list_edits(before, after);
+            let changes = removals
+                .into_iter()
                 .map(|e| (sys::VIR_NETWORK_UPDATE_COMMAND_DELETE, "removing", e))
                 .chain(
-                    after
+                    additions
                         .iter()
-                        .filter(|e| !before.contains(e))
                         .map(|e| (sys::VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, "adding", e)),
                 );
             for (command, verb, entry) in changes {
@@ -150,6 +149,24 @@ impl NetworkResource {
         }
         Ok(())
     }
+}
+
+/// The removals and additions (appended in order) that turn the list `before` into
+/// `after`. libvirt can only append, so kept entries after the first one out of place
+/// are removed and added again: the order libvirt reports back is the planned one.
+fn list_edits<'a>(before: &'a [Value], after: &'a [Value]) -> (Vec<&'a Value>, &'a [Value]) {
+    let kept: Vec<&Value> = before.iter().filter(|e| after.contains(e)).collect();
+    let in_place = kept
+        .iter()
+        .zip(after)
+        .take_while(|(k, a)| **k == *a)
+        .count();
+    let removals = before
+        .iter()
+        .filter(|e| !after.contains(e))
+        .chain(kept[in_place..].iter().copied())
+        .collect();
+    (removals, &after[in_place..])
 }
 
 /// The entry with every field but `fields` left out; all of it when `fields` is empty.
@@ -252,6 +269,30 @@ mod tests {
 
     fn obj(pairs: Vec<(&'static str, Value)>) -> Value {
         crate::tfmap::object(pairs)
+    }
+
+    #[test]
+    fn list_edits_keep_the_planned_order() {
+        let [a, b, c, d]: [Value; 4] = ["a", "b", "c", "d"].map(Value::from);
+        let apply = |before: &[Value], after: &[Value]| {
+            let (removals, additions) = list_edits(before, after);
+            let mut list: Vec<Value> = before
+                .iter()
+                .filter(|e| !removals.contains(e))
+                .cloned()
+                .collect();
+            list.extend(additions.iter().cloned());
+            (list, removals.len())
+        };
+        let appended = [a.clone(), b.clone(), c.clone()];
+        assert_eq!(apply(&appended[..2], &appended), (appended.to_vec(), 0));
+        let inserted_first = [d.clone(), a.clone(), b.clone()];
+        assert_eq!(
+            apply(&[a.clone(), b.clone()], &inserted_first),
+            (inserted_first.to_vec(), 2)
+        );
+        let swapped = [b.clone(), a.clone(), c];
+        assert_eq!(apply(&[a, b, d], &swapped), (swapped.to_vec(), 3));
     }
 
     #[test]
