@@ -360,6 +360,9 @@ pub fn reconcile(block: &Block, read: &Value, prior: &Value) -> Value {
         };
         let items = if ps.is_empty() {
             vec![]
+        } else if rs.is_empty() && says_nothing(&nb.block, ps) {
+            // libvirt drops an element written with nothing in it: that is no drift.
+            ps.to_vec()
         } else {
             rs.iter()
                 .enumerate()
@@ -369,6 +372,20 @@ pub fn reconcile(block: &Block, read: &Value, prior: &Value) -> Value {
         out.set(&nb.name, Value::List(items));
     }
     out
+}
+
+/// True when none of `items` sets anything, for an element that could carry something
+/// (a pure presence element such as `<acpi/>` means something by existing).
+fn says_nothing(block: &Block, items: &[Value]) -> bool {
+    let presence_only = block.attributes.is_empty() && block.blocks.is_empty();
+    let empty = |v: &Value| {
+        block.attributes.iter().all(|a| v.get(&a.name).is_null())
+            && block
+                .blocks
+                .iter()
+                .all(|nb| v.get(&nb.name).as_list().is_none_or(<[Value]>::is_empty))
+    };
+    !presence_only && items.iter().all(empty)
 }
 
 fn same_meaning(a: &Value, b: &Value) -> bool {
