@@ -161,6 +161,79 @@ async fn a_second_provider_instance_imports_what_the_first_created() {
     );
 }
 
+// ---------------------------------------------------------------- every resource
+
+/// A minimal valid configuration of each XML-mapped resource, without `name`.
+fn minimal(type_name: &str) -> serde_json::Value {
+    match type_name {
+        NETWORK => json!({ "ip": [{ "address": "10.40.0.1", "prefix": 24 }] }),
+        POOL => json!({ "type": "dir", "target": [{ "path": "/var/lib/libvirt/images/empty" }] }),
+        VOLUME => volume("", 1, "MiB"),
+        other => panic!("no minimal configuration for {other}"),
+    }
+}
+
+/// Each optional block written empty (`dns {}`, `features {}`, ...) is either refused
+/// with a diagnostic or applied without drift. libvirt drops many empty elements; that
+/// must not read back as a change (which would replace the object on every apply).
+#[tokio::test]
+async fn empty_blocks_are_refused_or_read_back_without_drift() {
+    let h = Harness::start().await;
+    let mut round_tripped = Vec::new();
+    for ty in [NETWORK, POOL, VOLUME] {
+        let base = minimal(ty);
+        let mut cases: Vec<(String, serde_json::Value)> = h
+            .schema(ty)
+            .block
+            .blocks
+            .iter()
+            .filter(|nb| base.get(&nb.name).is_none())
+            .map(|nb| {
+                let mut cfg = base.clone();
+                cfg[&nb.name] = json!([{}]);
+                (nb.name.clone(), cfg)
+            })
+            .collect();
+        if ty == NETWORK {
+            let mut cfg = base.clone();
+            cfg["ip"][0]["dhcp"] = json!([{}]);
+            cases.push(("ip[0].dhcp".into(), cfg));
+        }
+        for (what, mut sparse) in cases {
+            sparse["name"] = json!(unique("empty-block"));
+            let cfg = h.config(ty, sparse);
+            if !errors(&h.validate(ty, &cfg).await).is_empty() {
+                continue;
+            }
+            let p = h.plan(ty, &Value::Null, &cfg).await;
+            if !errors(&p.diagnostics).is_empty() {
+                continue;
+            }
+            let (state, ds) = h.apply(ty, &Value::Null, &p, &cfg).await;
+            if !errors(&ds).is_empty() {
+                assert!(state.is_null(), "{ty} {what}: failed create left {state:?}");
+                continue;
+            }
+            let (read, ds) = h.read(ty, &state).await;
+            assert_no_errors("read", &ds);
+            assert_eq!(read, state, "{ty} with an empty {what} block drifts");
+            assert_empty_plan(&h, ty, &state, &cfg).await;
+            h.destroy(ty, &state).await;
+            round_tripped.push(format!("{ty}.{what}"));
+        }
+    }
+    for expected in [
+        "libvirt_network.dns",
+        "libvirt_network.ip[0].dhcp",
+        "libvirt_pool.features",
+    ] {
+        assert!(
+            round_tripped.iter().any(|r| r == expected),
+            "{expected} was not exercised: {round_tripped:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- libvirt_network
 
 fn nat_network(name: &str, subnet: u8, hosts: &[(&str, &str, &str)]) -> serde_json::Value {
