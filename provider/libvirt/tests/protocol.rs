@@ -5,7 +5,9 @@
 mod support;
 
 use serde_json::json;
-use support::{assert_no_errors, errors, plan_violations, unique, Diag, Harness};
+use support::{
+    assert_no_errors, changed_known_values, errors, plan_violations, unique, Diag, Harness,
+};
 use tfplugin::diag::AttributePath;
 use tfplugin::proto::tfplugin5 as pb;
 use tfplugin::{plan, Provider, Value};
@@ -231,6 +233,71 @@ async fn empty_blocks_are_refused_or_read_back_without_drift() {
             round_tripped.iter().any(|r| r == expected),
             "{expected} was not exercised: {round_tripped:?}"
         );
+    }
+}
+
+/// Sets `value` at a path of attribute names and list indexes in a full object.
+fn set_at(v: &mut Value, path: &[&str], value: Value) {
+    let (last, parents) = path.split_last().expect("a path");
+    let mut at = v;
+    for step in parents {
+        at = match step.parse::<usize>() {
+            Ok(i) => match at {
+                Value::List(items) => &mut items[i],
+                other => panic!("{step} indexes {other:?}"),
+            },
+            Err(_) => at.get_mut(step).unwrap_or_else(|| panic!("no {step}")),
+        };
+    }
+    at.set(last, value);
+}
+
+/// Values known only after another resource is applied: the plan keeps them unknown,
+/// follows the rest of the configuration, and the final plan made once they are known
+/// agrees with it (Terraform's "inconsistent final plan" check), then applies cleanly.
+#[tokio::test]
+async fn values_known_only_after_apply_plan_consistently() {
+    let h = Harness::start().await;
+    let net = unique("unknowns-net");
+    let pool = unique("unknowns-pool");
+    let vol = unique("unknowns-vol");
+    let mut pool_spec = dir_pool(&pool);
+    pool_spec["autostart"] = json!(true);
+    let mut vol_spec = volume(&vol, 3, "MiB");
+    vol_spec["pool"] = json!(pool);
+    let cases: [(&str, serde_json::Value, &[&[&str]]); 3] = [
+        (
+            NETWORK,
+            nat_network(&net, 18, &[("52:54:00:00:18:01", "10.18.0.10", "a")]),
+            &[&["name"], &["ip", "0", "dhcp", "0", "host", "0", "ip"]],
+        ),
+        (POOL, pool_spec, &[&["target", "0", "path"], &["autostart"]]),
+        (VOLUME, vol_spec, &[&["pool"], &["capacity", "0", "value"]]),
+    ];
+    let mut created = Vec::new();
+    for (ty, sparse, unknown_paths) in cases {
+        let known = h.config(ty, sparse);
+        let mut pending = known.clone();
+        for path in unknown_paths {
+            set_at(&mut pending, path, Value::unknown());
+        }
+        assert!(errors(&h.validate(ty, &pending).await).is_empty(), "{ty}");
+        let initial = h.plan(ty, &Value::Null, &pending).await;
+        assert_no_errors(&format!("{ty} plan with unknowns"), &initial.diagnostics);
+        assert_plan_follows_config(&h, ty, &pending, &initial.planned);
+        let final_plan = h.plan(ty, &Value::Null, &known).await;
+        let mut v = Vec::new();
+        changed_known_values(&initial.planned, &final_plan.planned, "", &mut v);
+        assert!(
+            v.is_empty(),
+            "{ty}: final plan contradicts the initial one: {v:#?}"
+        );
+        let state = apply_ok(&h, ty, &Value::Null, &final_plan, &known).await;
+        assert_no_drift(&h, ty, &state).await;
+        created.push((ty, state));
+    }
+    for (ty, state) in created.iter().rev() {
+        h.destroy(ty, state).await;
     }
 }
 

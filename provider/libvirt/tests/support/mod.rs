@@ -523,31 +523,37 @@ pub fn proposed_new(block: &Block, prior: &Value, config: &Value) -> Value {
     out
 }
 
-/// Every value known in `planned` equals the one in `new` (Terraform's
-/// "Provider produced inconsistent result after apply" check); returns the paths
-/// that differ.
+/// Every value known in `planned` equals the one in `new`, and nothing in `new` is
+/// unknown (Terraform's "Provider produced inconsistent result after apply" check);
+/// returns the paths that differ.
 pub fn plan_violations(planned: &Value, new: &Value, path: &str, out: &mut Vec<String>) {
-    match (planned, new) {
-        (Value::Unknown(_), n) if !n.is_wholly_known() => {
-            out.push(format!("{path}: still unknown after apply"));
-        }
+    changed_known_values(planned, new, path, out);
+    if !new.is_wholly_known() {
+        out.push(format!("{path}: unknown values left after apply"));
+    }
+}
+
+/// Paths where a value known in `earlier` is different in `later`; what was unknown
+/// may become anything (Terraform's check of a final plan against the initial one).
+pub fn changed_known_values(earlier: &Value, later: &Value, path: &str, out: &mut Vec<String>) {
+    match (earlier, later) {
         (Value::Unknown(_), _) => {}
-        (Value::Map(pm), Value::Map(nm)) => {
-            for (k, pv) in pm {
+        (Value::Map(em), Value::Map(lm)) => {
+            for (k, ev) in em {
                 let sub = if path.is_empty() {
                     k.clone()
                 } else {
                     format!("{path}.{k}")
                 };
-                plan_violations(pv, nm.get(k).unwrap_or(&Value::Null), &sub, out);
+                changed_known_values(ev, lm.get(k).unwrap_or(&Value::Null), &sub, out);
             }
         }
-        (Value::List(pl), Value::List(nl)) if pl.len() == nl.len() => {
-            for (i, (p, n)) in pl.iter().zip(nl).enumerate() {
-                plan_violations(p, n, &format!("{path}[{i}]"), out);
+        (Value::List(el), Value::List(ll)) if el.len() == ll.len() => {
+            for (i, (e, l)) in el.iter().zip(ll).enumerate() {
+                changed_known_values(e, l, &format!("{path}[{i}]"), out);
             }
         }
-        (p, n) if p != n => out.push(format!("{path}: planned {p:?}, got {n:?}")),
+        (e, l) if e != l => out.push(format!("{path}: was {e:?}, now {l:?}")),
         _ => {}
     }
 }
