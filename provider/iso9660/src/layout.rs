@@ -10,6 +10,7 @@
 //! 21, 22         Joliet path table, little- and big-endian
 //! 23...          primary root directory, then Joliet root directory
 //! then           file data, each file from a sector boundary (shared by both directories)
+//! last 150        zero padding, as genisoimage writes by default
 //! ```
 
 use crate::names::{primary_names, ucs2, VOLUME_ID_BYTES};
@@ -21,6 +22,10 @@ const ROOT_DIRECTORIES_LBA: u32 = 23;
 /// Joliet's escape sequence for UCS-2 level 3.
 const JOLIET_ESCAPE: &[u8] = b"%/E";
 const DIRECTORY_FLAG: u8 = 0x02;
+/// Trailing zero sectors (counted in the volume size). Linux reads ahead past the last
+/// file on CD-ROM devices, and some label probes (busybox findfs: a fixed 68 KiB read)
+/// ignore smaller devices; genisoimage pads by the same amount for the same reasons.
+const TRAILING_PADDING_SECTORS: u64 = 150;
 /// "." and ".." in a directory's own records.
 const SELF_ID: &[u8] = &[0];
 const PARENT_ID: &[u8] = &[1];
@@ -105,7 +110,8 @@ pub fn write(image: &IsoImage) -> Result<Vec<u8>, IsoError> {
         extents.push((extent, f.data.len() as u32));
         next += f.data.len().div_ceil(SECTOR) as u64;
     }
-    let total = u32::try_from(next).map_err(|_| IsoError::ImageTooLarge)?;
+    let total =
+        u32::try_from(next + TRAILING_PADDING_SECTORS).map_err(|_| IsoError::ImageTooLarge)?;
 
     let date = image.timestamp.record_bytes();
     let mut out = vec![0u8; total as usize * SECTOR];
