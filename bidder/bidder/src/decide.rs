@@ -1,4 +1,5 @@
-//! Turns a validated request into bids: request-level targeting and blocks once, then per
+//! Turns a validated request into bids: request-level targeting and blocks once (a bitset over
+//! the campaigns, see `targeting`), then per
 //! impression the indexed candidates, their floors and deals, price by auction type, and a budget
 //! and frequency hold for the best candidate that can still pay.
 
@@ -8,7 +9,7 @@ use openrtb::{Banner, BidRequest, Deal, Imp, Str};
 
 use crate::campaign::{Campaign, MediaFormat};
 use crate::freqcap::hash_key;
-use crate::index::{CampaignSet, LiveCampaign, Vocabulary};
+use crate::index::{CampaignSet, LiveCampaign};
 use crate::ledger::Ledger;
 use crate::pricing::bid_price;
 
@@ -20,76 +21,6 @@ pub struct Decided<'r, 's> {
     pub live: &'s LiveCampaign,
     pub price: f64,
     pub deal: Option<&'r Deal<'r>>,
-}
-
-/// Request facts every campaign is matched against, normalised and looked up in the campaign
-/// set's vocabulary once.
-struct Context<'r> {
-    req: &'r BidRequest<'r>,
-    country: Option<u32>,
-    region: Option<u32>,
-    os: Option<u32>,
-    device_type: Option<u32>,
-    site_domain: Option<u32>,
-    app_bundle: Option<u32>,
-}
-
-impl<'r> Context<'r> {
-    fn new(req: &'r BidRequest<'r>, vocabulary: &Vocabulary) -> Self {
-        let geo = req.geo();
-        let device = req.device.as_ref();
-        let id = |v: Option<String>| v.and_then(|v| vocabulary.get(&v));
-        Context {
-            req,
-            country: id(geo
-                .and_then(|g| g.country.as_deref())
-                .map(str::to_ascii_uppercase)),
-            region: id(geo
-                .and_then(|g| g.region.as_deref())
-                .map(str::to_ascii_uppercase)),
-            os: id(device
-                .and_then(|d| d.os.as_deref())
-                .map(str::to_ascii_lowercase)),
-            device_type: device.and_then(|d| d.devicetype),
-            site_domain: id(req
-                .site
-                .as_ref()
-                .and_then(|s| s.domain.as_deref())
-                .map(|d| d.trim_start_matches("www.").to_ascii_lowercase())),
-            app_bundle: id(req
-                .app
-                .as_ref()
-                .and_then(|a| a.bundle.as_deref())
-                .map(str::to_ascii_lowercase)),
-        }
-    }
-
-    /// Targeting, blocked categories/advertisers/apps and seat rules: everything that does not
-    /// depend on the impression.
-    fn admits(&self, live: &LiveCampaign) -> bool {
-        let (req, c, t) = (self.req, &live.campaign, &live.targets);
-        let allows =
-            |list: &[u32], v: Option<u32>| list.is_empty() || v.is_some_and(|v| list.contains(&v));
-        let denies = |list: &[u32], v: Option<u32>| v.is_some_and(|v| list.contains(&v));
-        allows(&t.countries, self.country)
-            && allows(&t.regions, self.region)
-            && allows(&t.os, self.os)
-            && (c.device_types.is_empty()
-                || self
-                    .device_type
-                    .is_some_and(|d| c.device_types.contains(&d)))
-            && (t.site_domains.is_empty()
-                || req.site.is_some() && allows(&t.site_domains, self.site_domain))
-            && (t.app_bundles.is_empty()
-                || req.app.is_some() && allows(&t.app_bundles, self.app_bundle))
-            && !denies(&t.site_domains_deny, self.site_domain)
-            && !denies(&t.app_bundles_deny, self.app_bundle)
-            && !c.cat.iter().any(|cat| contains(&req.bcat, cat))
-            && !c.adomain.iter().any(|d| contains(&req.badv, d))
-            && !c.bundle.as_ref().is_some_and(|b| contains(&req.bapp, b))
-            && (req.wseat.is_empty() || contains(&req.wseat, &c.seat))
-            && !contains(&req.bseat, &c.seat)
-    }
 }
 
 fn contains(list: &[Str<'_>], v: &str) -> bool {
@@ -198,9 +129,8 @@ pub fn decide<'r, 's>(
     if !req.accepts_currency("USD") {
         return out;
     }
-    let ctx = Context::new(req, &set.vocabulary);
+    let admitted = set.targeting.admitted(req);
     let user = req.user_key().map(hash_key);
-    let mut admitted: Vec<Option<bool>> = vec![None; set.len()];
     let mut ids = Vec::new();
     let mut priced: Vec<Priced<'r>> = Vec::new();
     for imp in &req.imp {
@@ -212,9 +142,8 @@ pub fn decide<'r, 's>(
         candidates(set, imp, &mut ids);
         let private = imp.pmp.as_ref().is_some_and(|p| p.private_auction == 1);
         for &i in &ids {
-            let live = &set.campaigns[i];
-            let c = &live.campaign;
-            if !*admitted[i].get_or_insert_with(|| ctx.admits(live)) || !fits(c, imp) {
+            let c = &set.campaigns[i].campaign;
+            if !admitted.get(i) || !fits(c, imp) {
                 continue;
             }
             let deal = eligible_deal(c, imp);

@@ -14,6 +14,7 @@ pub mod pricing;
 mod reload;
 pub mod respond;
 pub mod service;
+pub mod targeting;
 
 use std::future::Future;
 use std::sync::Arc;
