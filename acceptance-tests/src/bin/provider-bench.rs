@@ -370,6 +370,8 @@ mod grpc {
                 let connector = connector.clone();
                 async move {
                     let tcp = tokio::net::TcpStream::connect(addr).await?;
+                    // Terraform's Go client has Nagle off (Go's default for TCP).
+                    tcp.set_nodelay(true)?;
                     let name = ServerName::try_from("localhost").expect("valid DNS name");
                     let tls = connector.connect(name, tcp).await?;
                     Ok::<_, std::io::Error>(TokioIo::new(tls))
