@@ -179,7 +179,7 @@ fn twenty_stopped_domains_apply_plan_empty_and_destroy() {
     );
 }
 
-fn running_domain(on_crash: &str) -> String {
+fn running_domain(on_crash: &str, link: &str) -> String {
     format!(
         r#"{HEADER}
 resource "libvirt_domain" "vm" {{
@@ -203,6 +203,18 @@ resource "libvirt_domain" "vm" {{
   devices {{
     serial {{
       type = "pty"
+    }}
+    interface {{
+      type = "user"
+      mac {{
+        address = "52:54:00:ac:00:01"
+      }}
+      model {{
+        type = "virtio"
+      }}
+      link {{
+        state = "{link}"
+      }}
     }}
   }}
 }}
@@ -229,7 +241,8 @@ output "host_cpus" {{
 #[test]
 fn running_tcg_domain_starts_restarts_imports_and_is_destroyed() {
     let sandbox = Sandbox::start(&unique_name("acc-domrun")).expect("sandbox starts");
-    let tf = Terraform::new(&sandbox, &running_domain("destroy"), PROVIDERS).expect("workspace");
+    let tf =
+        Terraform::new(&sandbox, &running_domain("destroy", "up"), PROVIDERS).expect("workspace");
     tf.apply().expect("apply");
     assert_eq!(
         virsh_ok(&sandbox, &["domstate", "acc-run"]).trim(),
@@ -247,8 +260,21 @@ fn running_tcg_domain_starts_restarts_imports_and_is_destroyed() {
         .as_u64()
         .is_some_and(|n| n > 0));
 
+    // Link state changes live: no restart announced, the running guest sees it.
+    tf.write_main_tf(&running_domain("destroy", "down"))
+        .unwrap();
+    let plan = tf.plan().expect("plan");
+    let said = format!("{}{}", plan.stdout, plan.stderr);
+    assert!(!said.contains("will be restarted"), "{said}");
+    tf.apply().expect("apply the link change");
+    let link = virsh_ok(&sandbox, &["domif-getlink", "acc-run", "52:54:00:ac:00:01"]);
+    assert!(link.contains("down"), "{link}");
+    assert_eq!(tf.plan_detailed_exitcode().unwrap(), 0);
+    tf.write_main_tf(&running_domain("destroy", "up")).unwrap();
+    tf.apply().expect("apply the link change back");
+
     // A change libvirt cannot apply live: the plan announces the restart, apply does it.
-    tf.write_main_tf(&running_domain("restart")).unwrap();
+    tf.write_main_tf(&running_domain("restart", "up")).unwrap();
     let plan = tf.plan().expect("plan");
     assert!(
         plan.stdout.contains("update in-place") && !plan.stdout.contains("must be replaced"),
@@ -286,6 +312,98 @@ fn running_tcg_domain_starts_restarts_imports_and_is_destroyed() {
     );
 
     // Destroy: the guest has no OS to honour ACPI, so it is destroyed after the timeout.
+    tf.destroy().expect("destroy");
+    assert_eq!(
+        virsh_ok(&sandbox, &["list", "--all", "--name"]).trim(),
+        "",
+        "no domain left"
+    );
+}
+
+#[test]
+fn failed_start_is_recorded_tainted_and_unknown_machine_is_refused_at_plan() {
+    let sandbox = Sandbox::start(&unique_name("acc-dombad")).expect("sandbox starts");
+    let domain = |machine: &str, disk: &str| {
+        format!(
+            r#"{HEADER}
+resource "libvirt_domain" "vm" {{
+  type             = "qemu"
+  name             = "acc-bad"
+  shutdown_timeout = 0
+  memory {{
+    value = 64
+    unit  = "MiB"
+  }}
+  os {{
+    type {{
+      value   = "hvm"
+      arch    = "x86_64"
+      machine = "{machine}"
+    }}
+  }}
+  devices {{
+    disk {{
+      type   = "file"
+      device = "disk"
+      source {{
+        file = "{disk}"
+      }}
+      target {{
+        dev = "vda"
+        bus = "virtio"
+      }}
+    }}
+  }}
+}}
+"#
+        )
+    };
+    let bogus = domain("pc-bogus-1.0", "/nonexistent.img");
+    let machine_line = 1 + bogus
+        .lines()
+        .position(|l| l.contains("machine ="))
+        .expect("machine line");
+    let tf = Terraform::new(&sandbox, &bogus, PROVIDERS).expect("workspace");
+    let out = tf.run(&["plan", "-no-color", "-input=false"]).unwrap();
+    assert!(!out.success(), "an unknown machine fails the plan");
+    // Terraform turns the diagnostic's attribute path into the configuration line.
+    assert!(
+        out.stderr.contains("Unknown machine type \"pc-bogus-1.0\"")
+            && out
+                .stderr
+                .contains(&format!("on main.tf line {machine_line}"))
+            && out.stderr.contains("q35"),
+        "{}",
+        out.stderr
+    );
+
+    // QEMU cannot open the disk: define succeeds, start fails, and the domain is
+    // recorded (tainted) rather than orphaned.
+    tf.write_main_tf(&domain("pc", "/nonexistent.img")).unwrap();
+    let out = tf
+        .run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .unwrap();
+    assert!(!out.success(), "start fails: {}", out.stdout);
+    assert!(out.stderr.contains("starting the domain"), "{}", out.stderr);
+    let shown = tf
+        .state_show("libvirt_domain.vm")
+        .expect("recorded in state");
+    assert!(shown.contains("tainted"), "{shown}");
+    assert_eq!(
+        virsh_ok(&sandbox, &["list", "--all", "--name"]).trim(),
+        "acc-bad"
+    );
+
+    // Fixing the disk replaces the tainted domain; destroy leaves nothing.
+    let image = tf.dir().join("disk.img");
+    std::fs::write(&image, vec![0u8; 1 << 20]).unwrap();
+    tf.write_main_tf(&domain("pc", &image.to_string_lossy()))
+        .unwrap();
+    tf.apply().expect("apply replaces the tainted domain");
+    assert_eq!(
+        virsh_ok(&sandbox, &["domstate", "acc-bad"]).trim(),
+        "running"
+    );
     tf.destroy().expect("destroy");
     assert_eq!(
         virsh_ok(&sandbox, &["list", "--all", "--name"]).trim(),

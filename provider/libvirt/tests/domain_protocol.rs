@@ -137,7 +137,8 @@ async fn full_domain_lifecycle() {
     assert_eq!(state.get("running"), &Value::Bool(true));
     assert_steady(&h, &state, &cfg).await;
 
-    // Live: balloon and vCPU count change without a restart.
+    // Live: balloon and vCPU count change without a restart. (Interface link state is
+    // live too, but the test driver cannot update devices: the acceptance test covers it.)
     let mut live = full_config(&name);
     live["current_memory"] = json!([{"value": 128, "unit": "MiB"}]);
     live["vcpu"] = json!([{"value": 2, "current": 2}]);

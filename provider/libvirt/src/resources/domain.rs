@@ -295,30 +295,27 @@ impl DomainResource {
         Ok(())
     }
 
-    /// Applies the live-capable changes to a running domain, config and live.
+    /// Applies the live-capable changes to the running domain (its persistent
+    /// definition has them already).
     fn update_live(&self, dom: &Domain, prior: &Value, planned: &Value) -> Result<(), Diagnostics> {
-        let both = [sys::VIR_DOMAIN_AFFECT_CONFIG, sys::VIR_DOMAIN_AFFECT_LIVE];
+        let live = sys::VIR_DOMAIN_AFFECT_LIVE;
         let kib = checks::memory_kib(planned, "current_memory");
-        if kib.is_some() && kib != checks::memory_kib(prior, "current_memory") {
-            for flags in both {
-                dom.set_memory_flags(kib.unwrap_or_default(), flags)
-                    .context(|| "setting the memory balloon (current_memory)".into())?;
-            }
+        if let Some(kib) = kib.filter(|k| Some(*k) != checks::memory_kib(prior, "current_memory")) {
+            dom.set_memory_flags(kib, live)
+                .context(|| "setting the memory balloon (current_memory)".into())?;
         }
         let vcpus =
             |v: &Value| nested(v, &["vcpu"]).and_then(|b| b.get("current").as_number()?.as_u64());
         if let Some(n) = vcpus(planned).filter(|n| Some(*n) != vcpus(prior)) {
             let n = u32::try_from(n).unwrap_or(u32::MAX);
-            for flags in both {
-                dom.set_vcpus_flags(n, flags)
-                    .context(|| "setting the vCPU count (vcpu.current)".into())?;
-            }
+            dom.set_vcpus_flags(n, live)
+                .context(|| "setting the vCPU count (vcpu.current)".into())?;
         }
         self.update_links(dom, prior, planned)
     }
 
     /// Interface link states go through virDomainUpdateDeviceFlags with the whole
-    /// device (libvirt finds it by MAC), taken from the current definition.
+    /// device (libvirt finds it by MAC), taken from the just redefined definition.
     fn update_links(
         &self,
         dom: &Domain,
@@ -343,10 +340,9 @@ impl DomainResource {
         if changed.is_empty() {
             return Ok(());
         }
-        let current_xml = dom.xml().context(|| "reading the domain XML".into())?;
-        let current = self.xml.mapping.from_xml(&current_xml, &self.xml.extras)?;
-        let desired = overlay(&self.xml.mapping.block, &current, planned);
-        let nics = nested(&desired, &["devices"])
+        let defined_xml = dom.xml().context(|| "reading the domain XML".into())?;
+        let defined = self.xml.mapping.from_xml(&defined_xml, &self.xml.extras)?;
+        let nics = nested(&defined, &["devices"])
             .and_then(|d| d.get("interface").as_list())
             .unwrap_or_default();
         for i in changed {
@@ -355,10 +351,8 @@ impl DomainResource {
                 .mapping
                 .element_xml(&["devices", "interface"], &nics[i])?;
             tracing::info!("updating interface {i} live: {xml}");
-            for flags in [sys::VIR_DOMAIN_AFFECT_CONFIG, sys::VIR_DOMAIN_AFFECT_LIVE] {
-                dom.update_device_flags(&xml, flags)
-                    .context(|| format!("setting the link state of devices[0].interface[{i}]"))?;
-            }
+            dom.update_device_flags(&xml, sys::VIR_DOMAIN_AFFECT_LIVE)
+                .context(|| format!("setting the link state of devices[0].interface[{i}]"))?;
         }
         Ok(())
     }
@@ -487,10 +481,13 @@ impl Resource for DomainResource {
             if active && restart {
                 shut_down(&dom, shutdown_timeout(req.planned))?;
             }
-            if any_xml_change && (restart || !active) {
+            if any_xml_change {
+                // The persistent definition always takes the whole change; a domain that
+                // keeps running gets the live-capable part applied to it as well.
                 self.redefine(&dom, req.prior, req.planned)?;
-            } else if any_xml_change {
-                self.update_live(&dom, req.prior, req.planned)?;
+                if active && !restart {
+                    self.update_live(&dom, req.prior, req.planned)?;
+                }
             }
             self.apply_running(&dom, req.planned)?;
             self.xml.apply_autostart(&dom, req.prior, req.planned)
