@@ -450,10 +450,17 @@ async fn sheds_past_max_in_flight_and_drains_on_shutdown() {
         &["--max-in-flight", "1", "--body-timeout-ms", "5000"],
     )
     .await;
-    let body = banner_request("slow", 300, 250).to_string();
+    let mut slow_req = banner_request("slow", 300, 250);
+    slow_req["tmax"] = json!(60_000);
+    let body = slow_req.to_string();
     // Hold the only slot with a request whose body is still arriving.
     let mut slow = raw_request_head(b.addr, body.len()).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..500 {
+        if b.metric("bidder_in_flight").await == 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let (status, _) = b.post(&banner_request("shed", 300, 250)).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "shed rather than queued");
     assert_eq!(
@@ -509,7 +516,7 @@ async fn reloads_on_file_change_and_keeps_the_old_set_on_errors() {
     )
     .unwrap();
     let mut status = StatusCode::NO_CONTENT;
-    for _ in 0..40 {
+    for _ in 0..200 {
         tokio::time::sleep(Duration::from_millis(50)).await;
         status = b.post(&banner_request("2", 728, 90)).await.0;
         if status == StatusCode::OK {
@@ -522,7 +529,7 @@ async fn reloads_on_file_change_and_keeps_the_old_set_on_errors() {
         "new campaign picked up without restart"
     );
     std::fs::write(&b.campaigns, "{\"campaigns\": [{\"id\": 5}]}").unwrap();
-    for _ in 0..40 {
+    for _ in 0..200 {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if b.metric("bidder_campaign_reload_failures_total").await >= 1.0 {
             break;

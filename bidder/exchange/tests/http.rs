@@ -107,7 +107,7 @@ async fn metric(addr: SocketAddr, prefix: &str) -> f64 {
 
 /// Notices are fired in the background: poll until the metric reaches `want`.
 async fn eventually(addr: SocketAddr, prefix: &str, want: f64) {
-    for _ in 0..100 {
+    for _ in 0..250 {
         if metric(addr, prefix).await == want {
             return;
         }
@@ -201,21 +201,21 @@ async fn first_price_pays_the_bid_and_unfilled_is_204() {
 #[tokio::test]
 async fn a_bidder_slower_than_tmax_does_not_delay_the_answer() {
     let a = start_bidder("a", 2.0).await;
-    let slow = start_peer("{}", Duration::from_secs(2)).await;
+    let slow = start_peer("{}", Duration::from_secs(5)).await;
     let ex = start_exchange(&[("a", a.addr), ("slow", slow.addr)]).await;
     let t = Instant::now();
     let (status, _) = call(
         ex.addr,
         "POST",
         exchange::AUCTION_PATH,
-        Some(&auction_request(2, 100)),
+        Some(&auction_request(2, 500)),
     )
     .await;
     let took = t.elapsed();
     assert_eq!(status, StatusCode::OK);
     assert!(
-        took < Duration::from_millis(100),
-        "answered in {took:?}, tmax 100 ms"
+        took < Duration::from_millis(500),
+        "answered in {took:?}, tmax 500 ms; the slow bidder takes 5 s"
     );
     assert_eq!(
         metric(

@@ -14,7 +14,10 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ImageError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("image path {0:?} must be absolute")]
     RelativePath(String),
     #[error("writing archive: {0}")]
@@ -76,7 +79,10 @@ pub fn build_layer(files: &[FileEntry]) -> Result<Vec<u8>, ImageError> {
     let mut b = tar::Builder::new(Vec::new());
     for d in &dirs {
         let mode = if d == "tmp/" { 0o1777 } else { 0o755 };
-        b.append(&header(d, 0, mode, tar::EntryType::Directory), std::io::empty())?;
+        b.append(
+            &header(d, 0, mode, tar::EntryType::Directory),
+            std::io::empty(),
+        )?;
     }
     let mut sorted: Vec<&FileEntry> = files.iter().collect();
     sorted.sort_by(|a, b| a.target.cmp(&b.target));
@@ -86,7 +92,10 @@ pub fn build_layer(files: &[FileEntry]) -> Result<Vec<u8>, ImageError> {
             source,
         })?;
         let path = f.target.trim_start_matches('/');
-        b.append(&header(path, data.len() as u64, f.mode, tar::EntryType::Regular), &data[..])?;
+        b.append(
+            &header(path, data.len() as u64, f.mode, tar::EntryType::Regular),
+            &data[..],
+        )?;
     }
     Ok(b.into_inner()?)
 }
@@ -95,8 +104,11 @@ pub fn build_layer(files: &[FileEntry]) -> Result<Vec<u8>, ImageError> {
 pub fn write_archive(spec: &ImageSpec, out: impl Write) -> Result<String, ImageError> {
     let layer = build_layer(&spec.files)?;
     let layer_digest = sha256_hex(&layer);
-    let ports: serde_json::Map<String, serde_json::Value> =
-        spec.exposed_ports.iter().map(|p| (format!("{p}/tcp"), json!({}))).collect();
+    let ports: serde_json::Map<String, serde_json::Value> = spec
+        .exposed_ports
+        .iter()
+        .map(|p| (format!("{p}/tcp"), json!({})))
+        .collect();
     let config = serde_json::to_vec(&json!({
         "architecture": "amd64",
         "os": "linux",
@@ -135,7 +147,12 @@ pub fn write_archive(spec: &ImageSpec, out: impl Write) -> Result<String, ImageE
     .expect("json");
 
     let mut b = tar::Builder::new(out);
-    let mut add = |path: &str, data: &[u8]| b.append(&header(path, data.len() as u64, 0o644, tar::EntryType::Regular), data);
+    let mut add = |path: &str, data: &[u8]| {
+        b.append(
+            &header(path, data.len() as u64, 0o644, tar::EntryType::Regular),
+            data,
+        )
+    };
     add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     add("index.json", &index)?;
     add("manifest.json", &docker_manifest)?;
@@ -167,7 +184,11 @@ mod tests {
 
     fn blob<'a>(files: &'a HashMap<String, Vec<u8>>, digest: &str) -> &'a [u8] {
         let data = &files[&format!("blobs/sha256/{}", digest.trim_start_matches("sha256:"))];
-        assert_eq!(format!("sha256:{}", sha256_hex(data)), digest, "blob content matches its name");
+        assert_eq!(
+            format!("sha256:{}", sha256_hex(data)),
+            digest,
+            "blob content matches its name"
+        );
         data
     }
 
@@ -182,7 +203,11 @@ mod tests {
             env: vec!["PATH=/usr/local/bin".into()],
             exposed_ports: vec![8080],
             user: "65534".into(),
-            files: vec![FileEntry { source: bin.clone(), target: "/usr/local/bin/svc".into(), mode: 0o755 }],
+            files: vec![FileEntry {
+                source: bin.clone(),
+                target: "/usr/local/bin/svc".into(),
+                mode: 0o755,
+            }],
         };
         let mut out = Vec::new();
         let digest = write_archive(&spec, &mut out).unwrap();
@@ -192,14 +217,25 @@ mod tests {
 
         let files = entries(&out);
         let index: serde_json::Value = serde_json::from_slice(&files["index.json"]).unwrap();
-        assert_eq!(index["manifests"][0]["annotations"]["io.containerd.image.name"], "docker.io/library/svc:1.2");
+        assert_eq!(
+            index["manifests"][0]["annotations"]["io.containerd.image.name"],
+            "docker.io/library/svc:1.2"
+        );
         let manifest: serde_json::Value = serde_json::from_slice(blob(&files, &digest)).unwrap();
-        let config: serde_json::Value = serde_json::from_slice(blob(&files, manifest["config"]["digest"].as_str().unwrap())).unwrap();
+        let config: serde_json::Value =
+            serde_json::from_slice(blob(&files, manifest["config"]["digest"].as_str().unwrap()))
+                .unwrap();
         let layer_digest = manifest["layers"][0]["digest"].as_str().unwrap();
         assert_eq!(config["rootfs"]["diff_ids"][0], layer_digest);
         assert_eq!(config["config"]["Entrypoint"][0], "/usr/local/bin/svc");
         let docker: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
-        assert_eq!(docker[0]["Layers"][0], format!("blobs/sha256/{}", layer_digest.trim_start_matches("sha256:")));
+        assert_eq!(
+            docker[0]["Layers"][0],
+            format!(
+                "blobs/sha256/{}",
+                layer_digest.trim_start_matches("sha256:")
+            )
+        );
 
         let layer = entries(blob(&files, layer_digest));
         assert_eq!(layer["usr/local/bin/svc"], b"#!binary");
@@ -208,7 +244,14 @@ mod tests {
 
     #[test]
     fn relative_targets_are_refused() {
-        let f = FileEntry { source: "/etc/hostname".into(), target: "bin/x".into(), mode: 0o755 };
-        assert!(matches!(build_layer(&[f]), Err(ImageError::RelativePath(_))));
+        let f = FileEntry {
+            source: "/etc/hostname".into(),
+            target: "bin/x".into(),
+            mode: 0o755,
+        };
+        assert!(matches!(
+            build_layer(&[f]),
+            Err(ImageError::RelativePath(_))
+        ));
     }
 }

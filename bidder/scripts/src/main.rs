@@ -31,10 +31,19 @@ fn parse_file(s: &str) -> anyhow::Result<FileEntry> {
     let parts: Vec<&str> = s.split(':').collect();
     let (source, target, mode) = match parts[..] {
         [s, t] => (s, t, 0o644),
-        [s, t, m] => (s, t, u32::from_str_radix(m, 8).with_context(|| format!("--file {s}: mode {m:?} is not octal"))?),
+        [s, t, m] => (
+            s,
+            t,
+            u32::from_str_radix(m, 8)
+                .with_context(|| format!("--file {s}: mode {m:?} is not octal"))?,
+        ),
         _ => bail!("--file {s:?}: expected HOST_PATH:IMAGE_PATH[:MODE]"),
     };
-    Ok(FileEntry { source: source.into(), target: target.into(), mode })
+    Ok(FileEntry {
+        source: source.into(),
+        target: target.into(),
+        mode,
+    })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,9 +54,14 @@ fn main() -> anyhow::Result<()> {
         env: cli.env,
         exposed_ports: cli.port,
         user: cli.user,
-        files: cli.file.iter().map(|f| parse_file(f)).collect::<anyhow::Result<_>>()?,
+        files: cli
+            .file
+            .iter()
+            .map(|f| parse_file(f))
+            .collect::<anyhow::Result<_>>()?,
     };
-    let out = std::fs::File::create(&cli.out).with_context(|| format!("cannot create {}", cli.out.display()))?;
+    let out = std::fs::File::create(&cli.out)
+        .with_context(|| format!("cannot create {}", cli.out.display()))?;
     let digest = write_archive(&spec, std::io::BufWriter::new(out))?;
     println!("{} {digest}", cli.out.display());
     Ok(())
