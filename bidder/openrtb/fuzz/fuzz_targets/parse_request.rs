@@ -5,7 +5,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(req) = openrtb::parse_request(data) else { return };
+    let Ok(req) = openrtb::parse_request(data) else {
+        return;
+    };
     let _ = openrtb::validate_request(&req);
     let once = serde_json::to_vec(&req).expect("a parsed request serializes");
     let again = openrtb::parse_request(&once).expect("our own output parses");
