@@ -10,7 +10,11 @@ use rtbhttp::settings::{read_toml, SettingsFileError};
 use serde::Deserialize;
 
 #[derive(Debug, Parser, Default)]
-#[command(name = "bidder", about = "OpenRTB 2.6 bidder")]
+#[command(
+    name = "bidder",
+    about = "OpenRTB 2.6 bidder",
+    args_override_self = true
+)]
 pub struct Args {
     /// Settings file (TOML); flags and environment variables override it.
     #[arg(long, env = "BIDDER_CONFIG")]

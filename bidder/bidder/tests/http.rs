@@ -541,3 +541,35 @@ async fn reloads_on_file_change_and_keeps_the_old_set_on_errors() {
     assert_eq!(b.get("/readyz").await.0, StatusCode::OK);
     b.stop().await;
 }
+
+#[tokio::test]
+async fn reloads_on_sighup() {
+    // File polling slowed to a minute: only the signal can explain a reload within the test.
+    let b = start(
+        json!([campaign("a", 300, 250)]),
+        &["--reload-poll-ms", "60000"],
+    )
+    .await;
+    std::fs::write(
+        &b.campaigns,
+        json!({"campaigns": [campaign("a", 300, 250), campaign("b", 728, 90)]}).to_string(),
+    )
+    .unwrap();
+    // The bidder has installed its SIGHUP handler by the time it answers.
+    assert_eq!(b.get("/healthz").await.0, StatusCode::OK);
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut campaigns = 0.0;
+    for _ in 0..200 {
+        campaigns = b.metric("bidder_campaigns").await;
+        if campaigns == 2.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(campaigns, 2.0);
+    b.stop().await;
+}
