@@ -140,23 +140,33 @@ pub fn check_plan(
     diags
 }
 
+/// What planning a value away (null, or no blocks) means for a force-new attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forgetting {
+    /// The user removed a value they had set: the object changes, so it is replaced.
+    Replaces,
+    /// The prior state was just imported and holds everything the object has, defaults
+    /// included; what the configuration leaves out only stops being managed, so an
+    /// import followed by a plan is an in-place update, not a replacement.
+    StopsManaging,
+}
+
 /// Paths of force-new attributes whose planned value differs from the prior state.
 pub fn requires_replace(
     block: &Block,
     prior: &Value,
     planned: &Value,
     path: &AttributePath,
+    forgetting: Forgetting,
 ) -> Vec<AttributePath> {
     let mut out = Vec::new();
     if prior.is_null() || planned.is_null() {
         return out;
     }
-    // Planning a value null (or a block away) only stops Terraform managing it; that
-    // never needs a new object. This is also what makes an import followed by a plan
-    // an in-place update instead of a replacement.
+    let forgotten = |v: &Value| forgetting == Forgetting::StopsManaging && v.is_null();
     for a in block.attributes.iter().filter(|a| a.force_new) {
         let p = planned.get(&a.name);
-        if !p.is_null() && prior.get(&a.name) != p {
+        if !forgotten(p) && prior.get(&a.name) != p {
             out.push(path.push_attr(&a.name));
         }
     }
@@ -166,15 +176,16 @@ pub fn requires_replace(
         match (pr, pl) {
             (Value::List(a), Value::List(b)) if a.len() == b.len() => {
                 for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                    out.extend(requires_replace(&nb.block, x, y, &at.push_index(i)));
+                    let i = at.push_index(i);
+                    out.extend(requires_replace(&nb.block, x, y, &i, forgetting));
                 }
             }
             (Value::Map(_), Value::Map(_))
                 if matches!(nb.nesting, Nesting::Single | Nesting::Group) =>
             {
-                out.extend(requires_replace(&nb.block, pr, pl, &at));
+                out.extend(requires_replace(&nb.block, pr, pl, &at, forgetting));
             }
-            (_, Value::List(b)) if b.is_empty() => {}
+            (_, Value::List(b)) if b.is_empty() && forgetting == Forgetting::StopsManaging => {}
             _ if pr != pl && block_has_force_new(&nb.block) => out.push(at),
             _ => {}
         }
@@ -331,12 +342,18 @@ mod tests {
         ]);
         let planned = default_plan(&b, &prior, &proposed, &config);
         assert_eq!(planned.get("id"), &Value::from("u1"));
-        let rr = requires_replace(&b, &prior, &planned, &AttributePath::root());
+        let rr = requires_replace(
+            &b,
+            &prior,
+            &planned,
+            &AttributePath::root(),
+            Forgetting::Replaces,
+        );
         assert_eq!(rr, vec![AttributePath::attr("name")]);
     }
 
     #[test]
-    fn forgetting_a_force_new_value_is_not_a_replacement() {
+    fn forgetting_a_force_new_value_replaces_except_right_after_import() {
         let b = block();
         let prior = obj(&[
             ("name", "a".into()),
@@ -347,7 +364,26 @@ mod tests {
         ]);
         let mut planned = prior.clone();
         planned.set("name", Value::Null);
-        assert!(requires_replace(&b, &prior, &planned, &AttributePath::root()).is_empty());
+        let root = AttributePath::root();
+        let after_import = requires_replace(&b, &prior, &planned, &root, Forgetting::StopsManaging);
+        assert!(after_import.is_empty(), "{after_import:?}");
+        let removed = requires_replace(&b, &prior, &planned, &root, Forgetting::Replaces);
+        assert_eq!(removed, vec![AttributePath::attr("name")]);
+    }
+
+    #[test]
+    fn removing_a_block_with_force_new_values_replaces_except_right_after_import() {
+        let b = Block::new().block(NestedBlock::list(
+            "forward",
+            Block::new().attr(Attribute::optional("mode", Type::String).force_new()),
+        ));
+        let prior = obj(&[("forward", Value::List(vec![obj(&[("mode", "nat".into())])]))]);
+        let planned = obj(&[("forward", Value::List(vec![]))]);
+        let root = AttributePath::root();
+        let removed = requires_replace(&b, &prior, &planned, &root, Forgetting::Replaces);
+        assert_eq!(removed, vec![AttributePath::attr("forward")]);
+        let after_import = requires_replace(&b, &prior, &planned, &root, Forgetting::StopsManaging);
+        assert!(after_import.is_empty(), "{after_import:?}");
     }
 
     #[test]

@@ -14,6 +14,11 @@ use crate::provider::{ApplyError, ApplyRequest, DataSource, PlanRequest, Provide
 use crate::schema::{AttrMode, Block, Nesting, Schema};
 use crate::value::{Type, Value};
 
+/// Private state of an object fresh from ImportResourceState until its first plan,
+/// which then treats values the configuration leaves out as no longer managed rather
+/// than removed (see [`plan::Forgetting`]). Resources never see it.
+const IMPORTED_PRIVATE: &[u8] = b"tfplugin:imported";
+
 /// Holds the provider and everything derived from its schemas once at start-up.
 pub struct ProviderService {
     provider: Arc<dyn Provider>,
@@ -418,7 +423,11 @@ impl pb::provider_server::Provider for ProviderService {
             }));
         }
         let r2 = r.clone();
-        let private = req.prior_private;
+        let (forgetting, private) = if req.prior_private == IMPORTED_PRIVATE {
+            (plan::Forgetting::StopsManaging, vec![])
+        } else {
+            (plan::Forgetting::Replaces, req.prior_private)
+        };
         let outcome = or_diags!(
             blocking(move || {
                 let block = &r2.schema().block;
@@ -443,8 +452,13 @@ impl pb::provider_server::Provider for ProviderService {
                 if diags.has_errors() {
                     return Err(diags);
                 }
-                let mut replace =
-                    plan::requires_replace(block, &prior, &preq.planned, &AttributePath::root());
+                let mut replace = plan::requires_replace(
+                    block,
+                    &prior,
+                    &preq.planned,
+                    &AttributePath::root(),
+                    forgetting,
+                );
                 replace.extend(preq.requires_replace);
                 Ok((preq.planned, preq.private, replace, diags))
             })
@@ -559,7 +573,7 @@ impl pb::provider_server::Provider for ProviderService {
             imported_resources: vec![pb::import_resource_state::ImportedResource {
                 type_name: req.type_name,
                 state: Some(state),
-                private: vec![],
+                private: IMPORTED_PRIVATE.to_vec(),
             }],
             ..Default::default()
         }))
