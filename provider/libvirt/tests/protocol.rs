@@ -68,6 +68,31 @@ async fn assert_empty_plan(h: &Harness, ty: &str, state: &Value, cfg: &Value) {
     assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
 }
 
+/// Imports `id` as Terraform does (import, refresh, plan with the import's private
+/// data) and checks that planning `config` against it is at most an in-place update.
+/// Returns the imported state.
+async fn import_then_plan(h: &Harness, ty: &str, id: &str, config: &Value) -> Value {
+    let (imported, ds) = h.import_objects(ty, id).await;
+    assert_no_errors(&format!("import {ty} {id}"), &ds);
+    assert_eq!(imported.len(), 1, "{imported:?}");
+    let object = &imported[0];
+    assert_eq!(object.type_name, ty);
+    let (read, ds) = h.read(ty, &object.state).await;
+    assert_no_errors("read after import", &ds);
+    assert_eq!(read, object.state, "import then refresh is stable");
+    let p = h
+        .plan_with_private(ty, &read, &object.private, config)
+        .await;
+    assert_no_errors("plan after import", &p.diagnostics);
+    assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
+    assert_plan_follows_config(h, ty, config, &p.planned);
+    assert!(
+        p.private.is_empty(),
+        "the import marker does not outlive the first plan"
+    );
+    read
+}
+
 // ---------------------------------------------------------------- schema and dispatch
 
 #[tokio::test]
@@ -454,6 +479,12 @@ async fn network_lifecycle_create_read_update_import_delete() {
     routed["autostart"] = json!(true);
     let p = h.plan(NETWORK, &state4, &h.config(NETWORK, routed)).await;
     assert_eq!(p.requires_replace, ["forward[0].mode"]);
+    // Removing NAT is a change too: the network would otherwise keep forwarding.
+    let mut isolated = nat_network(&name, 12, &[host_a, host_b2]);
+    isolated.as_object_mut().expect("object").remove("forward");
+    isolated["autostart"] = json!(true);
+    let p = h.plan(NETWORK, &state4, &h.config(NETWORK, isolated)).await;
+    assert_eq!(p.requires_replace, ["forward"]);
     let mut moved = nat_network(&name, 14, &[]);
     moved["autostart"] = json!(true);
     let p = h.plan(NETWORK, &state4, &h.config(NETWORK, moved)).await;
@@ -466,21 +497,10 @@ async fn network_lifecycle_create_read_update_import_delete() {
     // Import by name and by UUID gives the same object; planning the config against
     // it afterwards is at most an in-place update.
     for id in [name.as_str(), uuid.as_str()] {
-        let (imported, ds) = h.import(NETWORK, id).await;
-        assert_no_errors(&format!("import {id}"), &ds);
-        assert_eq!(imported.len(), 1);
-        let (ty, st) = &imported[0];
-        assert_eq!(ty, NETWORK);
+        let st = import_then_plan(&h, NETWORK, id, &cfg4).await;
         assert_eq!(st.get("id").as_str(), Some(uuid.as_str()));
         assert_eq!(st.get("name").as_str(), Some(name.as_str()));
         assert_eq!(st.get("autostart"), &Value::Bool(true));
-        let (read, ds) = h.read(NETWORK, st).await;
-        assert_no_errors("read after import", &ds);
-        assert_eq!(&read, st, "import then refresh is stable");
-        let p = h.plan(NETWORK, st, &cfg4).await;
-        assert_no_errors("plan after import", &p.diagnostics);
-        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
-        assert_plan_follows_config(&h, NETWORK, &cfg4, &p.planned);
     }
 
     h.destroy(NETWORK, &state4).await;
@@ -733,14 +753,9 @@ async fn pool_lifecycle_create_read_update_import_delete() {
     assert_eq!(p.requires_replace, ["name"]);
 
     for id in [name.as_str(), uuid.as_str()] {
-        let (imported, ds) = h.import(POOL, id).await;
-        assert_no_errors(&format!("import {id}"), &ds);
-        let st = &imported[0].1;
+        let st = import_then_plan(&h, POOL, id, &cfg2).await;
         assert_eq!(st.get("id").as_str(), Some(uuid.as_str()));
         assert_eq!(st.get("name").as_str(), Some(name.as_str()));
-        let p = h.plan(POOL, st, &cfg2).await;
-        assert_no_errors("plan after import", &p.diagnostics);
-        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
     }
 
     h.destroy(POOL, &state2).await;
@@ -844,15 +859,9 @@ async fn volume_lifecycle_grow_in_place_shrink_replaces() {
 
     let pool_and_name = format!("{TEST_DRIVER_POOL}/{name}");
     for id in [key.as_str(), pool_and_name.as_str()] {
-        let (imported, ds) = h.import(VOLUME, id).await;
-        assert_no_errors(&format!("import {id}"), &ds);
-        let st = &imported[0].1;
+        let st = import_then_plan(&h, VOLUME, id, &cfg).await;
         assert_eq!(st.get("id").as_str(), Some(key.as_str()));
         assert_eq!(st.get("pool").as_str(), Some(TEST_DRIVER_POOL));
-        let p = h.plan(VOLUME, st, &cfg).await;
-        assert_no_errors("plan after import", &p.diagnostics);
-        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
-        assert_plan_follows_config(&h, VOLUME, &cfg, &p.planned);
     }
 
     h.destroy(VOLUME, &state).await;

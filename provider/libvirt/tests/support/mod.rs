@@ -92,6 +92,14 @@ pub struct Plan {
     pub diagnostics: Vec<Diag>,
 }
 
+/// An object ImportResourceState returned.
+#[derive(Debug)]
+pub struct Imported {
+    pub type_name: String,
+    pub state: Value,
+    pub private: Vec<u8>,
+}
+
 /// One resource type's schema as announced by GetSchema.
 pub struct ResourceSchema {
     pub version: i64,
@@ -248,6 +256,17 @@ impl Harness {
 
     /// PlanResourceChange with the proposed new state Terraform would send.
     pub async fn plan(&self, type_name: &str, prior: &Value, config: &Value) -> Plan {
+        self.plan_with_private(type_name, prior, &[], config).await
+    }
+
+    /// PlanResourceChange with the prior state's private data (e.g. from an import).
+    pub async fn plan_with_private(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        prior_private: &[u8],
+        config: &Value,
+    ) -> Plan {
         let block = &self
             .schemas
             .get(type_name)
@@ -260,7 +279,7 @@ impl Harness {
                 prior_state: Some(self.encode(type_name, prior)),
                 proposed_new_state: Some(self.encode(type_name, &proposed)),
                 config: Some(self.encode(type_name, config)),
-                prior_private: vec![],
+                prior_private: prior_private.to_vec(),
                 provider_meta: None,
                 client_capabilities: None,
             })
@@ -323,6 +342,16 @@ impl Harness {
 
     /// ImportResourceState; returns the imported (type, state) pairs.
     pub async fn import(&self, type_name: &str, id: &str) -> (Vec<(String, Value)>, Vec<Diag>) {
+        let (imported, ds) = self.import_objects(type_name, id).await;
+        let pairs = imported
+            .into_iter()
+            .map(|i| (i.type_name, i.state))
+            .collect();
+        (pairs, ds)
+    }
+
+    /// ImportResourceState, with the private data Terraform keeps for the next plan.
+    pub async fn import_objects(&self, type_name: &str, id: &str) -> (Vec<Imported>, Vec<Diag>) {
         let resp = self
             .raw()
             .import_resource_state(pb::import_resource_state::Request {
@@ -336,9 +365,10 @@ impl Harness {
         let imported = resp
             .imported_resources
             .into_iter()
-            .map(|r| {
-                let v = self.decode(&r.type_name, r.state);
-                (r.type_name, v)
+            .map(|r| Imported {
+                state: self.decode(&r.type_name, r.state),
+                type_name: r.type_name,
+                private: r.private,
             })
             .collect();
         (imported, diags(&resp.diagnostics))
