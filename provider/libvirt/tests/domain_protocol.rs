@@ -311,3 +311,40 @@ async fn existing_name_is_refused_at_apply() {
     let (_, ds) = h.apply(DOMAIN, &Value::Null, &p, &cfg).await;
     assert_error_at(&ds, "name");
 }
+
+#[tokio::test]
+async fn interface_addresses_are_waited_for_and_refreshed() {
+    let h = Harness::start().await;
+    let name = unique("dom-ip");
+    let config = |source: &str| {
+        json!({
+            "type": "qemu", "name": name,
+            "wait_for_ip_timeout": 10, "wait_for_ip_source": source,
+            "memory": [{"value": 128, "unit": "MiB"}],
+            "os": [{"type": [{"value": "hvm"}]}],
+            "devices": [{"interface": [{
+                "type": "network",
+                "mac": [{"address": "52:54:00:0a:0b:0c"}],
+                "source": [{"network": "default"}],
+            }]}],
+        })
+    };
+    let cfg = h.config(DOMAIN, config("lease"));
+    let p = h.plan(DOMAIN, &Value::Null, &cfg).await;
+    assert!(p.planned.get("interface_addresses").is_unknown());
+    let state = apply_ok(&h, &Value::Null, &p, &cfg).await;
+    let found = state
+        .get("interface_addresses")
+        .as_list()
+        .expect("addresses");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].get("mac").as_str(), Some("52:54:00:0a:0b:0c"));
+    let addrs = found[0].get("addresses").as_list().unwrap();
+    assert!(!addrs.is_empty(), "the test driver leases an address");
+    assert_steady(&h, &state, &cfg).await;
+
+    let bad = h.config(DOMAIN, config("dns"));
+    let ds = h.validate(DOMAIN, &bad).await;
+    assert_error_at(&ds, "wait_for_ip_source");
+    h.destroy(DOMAIN, &state).await;
+}

@@ -2,21 +2,14 @@
 //! from the DHCP leases of libvirt's networks, the guest agent, or the host's ARP
 //! table. Loopback and link-local addresses are left out: nothing else can reach them.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use tfplugin::{Attribute, AttributePath, Block, DataSource, Diagnostics, Schema, Type, Value};
 use virt::sys;
 
 use crate::connection::{Connection, Context};
-use crate::resources::domain::lookup_domain;
+use crate::resources::domain::{addresses, lookup_domain};
 use crate::tfmap::object;
-
-const SOURCES: [(&str, sys::virDomainInterfaceAddressesSource); 3] = [
-    ("lease", sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE),
-    ("agent", sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT),
-    ("arp", sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP),
-];
 
 pub struct InterfaceAddresses {
     schema: Schema,
@@ -32,16 +25,6 @@ fn interface_type() -> Type {
         ]
         .into(),
     )
-}
-
-/// Addresses other hosts can reach: not loopback, not link-local.
-pub fn is_reachable(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => !v4.is_loopback() && !v4.is_link_local() && !v4.is_unspecified(),
-        IpAddr::V6(v6) => {
-            !v6.is_loopback() && !v6.is_unspecified() && (v6.segments()[0] & 0xffc0) != 0xfe80
-        }
-    }
 }
 
 impl InterfaceAddresses {
@@ -79,18 +62,7 @@ impl InterfaceAddresses {
 }
 
 fn source_of(config: &Value) -> Result<sys::virDomainInterfaceAddressesSource, Diagnostics> {
-    let name = config.get("source").as_str().unwrap_or("lease");
-    SOURCES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, s)| *s)
-        .ok_or_else(|| {
-            Diagnostics::error_at(
-                AttributePath::attr("source"),
-                format!("Unknown address source {name:?}"),
-                "source is one of `lease`, `agent` or `arp`.",
-            )
-        })
+    addresses::source(config.get("source").as_str(), AttributePath::attr("source"))
 }
 
 impl DataSource for InterfaceAddresses {
@@ -119,26 +91,18 @@ impl DataSource for InterfaceAddresses {
             )
         })?;
         let mac = config.get("mac").as_str();
-        let found = dom
-            .interface_addresses(source, 0)
-            .context(|| format!("reading the interface addresses of {id}"))?;
+        let found = addresses::guest_interfaces(&dom, source)?;
         let mut all = Vec::new();
         let mut interfaces = Vec::new();
         for iface in found {
-            let hwaddr = iface.hwaddr.unwrap_or_default();
-            if mac.is_some_and(|m| !m.eq_ignore_ascii_case(&hwaddr)) {
+            if mac.is_some_and(|m| !m.eq_ignore_ascii_case(&iface.mac)) {
                 continue;
             }
-            let addrs: Vec<Value> = iface
-                .addrs
-                .iter()
-                .filter(|a| a.addr.parse().is_ok_and(|ip| is_reachable(&ip)))
-                .map(|a| Value::from(a.addr.as_str()))
-                .collect();
+            let addrs: Vec<Value> = iface.addresses.iter().map(|a| a.as_str().into()).collect();
             all.extend(addrs.iter().cloned());
             interfaces.push(object([
                 ("name", iface.name.into()),
-                ("hwaddr", hwaddr.into()),
+                ("hwaddr", iface.mac.into()),
                 ("addresses", Value::List(addrs)),
             ]));
         }
@@ -152,20 +116,5 @@ impl DataSource for InterfaceAddresses {
         v.set("interfaces", Value::List(interfaces));
         v.set("addresses", Value::List(all));
         Ok(v)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_and_link_local_are_not_reachable() {
-        for ip in ["127.0.0.1", "169.254.3.4", "::1", "fe80::1", "0.0.0.0"] {
-            assert!(!is_reachable(&ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["192.168.122.10", "10.0.0.2", "fd00::5", "2001:db8::1"] {
-            assert!(is_reachable(&ip.parse().unwrap()), "{ip}");
-        }
     }
 }

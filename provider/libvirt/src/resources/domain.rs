@@ -4,6 +4,7 @@
 //! the domain runs, restarts it, which the plan announces. Only the hypervisor `type`
 //! needs a new domain.
 
+pub mod addresses;
 mod capabilities;
 mod changes;
 mod checks;
@@ -12,8 +13,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tfplugin::{
-    ApplyError, ApplyRequest, Attribute, Block, Diagnostics, PlanRequest, Resource, Schema, Type,
-    Value,
+    ApplyError, ApplyRequest, Attribute, AttributePath, Block, Diagnostics, PlanRequest, Resource,
+    Schema, Type, Value,
 };
 use virt::connect::Connect;
 use virt::domain::Domain;
@@ -21,7 +22,7 @@ use virt::sys;
 
 use super::{find, not_found, Defined, XmlResource};
 use crate::connection::{Connection, Context, LibvirtError};
-use crate::tfmap::{Policy, XmlMapping};
+use crate::tfmap::{object, Policy, XmlMapping};
 pub use capabilities::Machines;
 use changes::{changes, nested, nested_mut, overlay, Change};
 
@@ -165,6 +166,29 @@ fn keep_full_vcpu_count(v: &mut Value, prior: &Value) {
     }
 }
 
+/// One entry of `interface_addresses`.
+fn address_type() -> Type {
+    Type::Object(
+        [
+            ("mac".to_string(), Type::String),
+            ("addresses".to_string(), Type::list(Type::String)),
+        ]
+        .into(),
+    )
+}
+
+/// Whether the user asked for `interface_addresses`.
+fn wants_addresses(v: &Value) -> bool {
+    !v.get("wait_for_ip_timeout").is_null() || !v.get("wait_for_ip_source").is_null()
+}
+
+fn address_source(v: &Value) -> Result<sys::virDomainInterfaceAddressesSource, Diagnostics> {
+    addresses::source(
+        v.get("wait_for_ip_source").as_str(),
+        AttributePath::attr("wait_for_ip_source"),
+    )
+}
+
 pub struct DomainResource {
     xml: XmlResource,
     /// The host's machine types, read once per provider process.
@@ -189,7 +213,22 @@ impl DomainResource {
             ))
             .attr(Attribute::optional("keep_nvram", Type::Bool).describe(
                 "Keep the UEFI NVRAM file when the domain is deleted (default false: removed).",
-            ));
+            ))
+            .attr(Attribute::optional("wait_for_ip_timeout", Type::Number).describe(
+                "After starting the domain, wait up to this many seconds until every interface \
+                 has an IP address (from `wait_for_ip_source`); unset or 0 does not wait.",
+            ))
+            .attr(Attribute::optional("wait_for_ip_source", Type::String).describe(
+                "Where `interface_addresses` come from: `lease` (libvirt's DHCP, the default), \
+                 `agent` (qemu-guest-agent) or `arp`.",
+            ))
+            .attr(
+                Attribute::computed("interface_addresses", Type::list(address_type())).describe(
+                    "When `wait_for_ip_timeout` or `wait_for_ip_source` is set: for each \
+                     `devices.interface` in order, its MAC and the addresses it holds (loopback \
+                     and link-local left out).",
+                ),
+            );
         Self {
             xml: XmlResource::new(
                 libvirt_schema::domain(),
@@ -237,10 +276,110 @@ impl DomainResource {
         keep_full_vcpu_count(&mut v, prior);
         let running = Domain::is_active(dom).context(|| "checking the domain state".into())?;
         v.set("running", running.into());
-        for kept in ["shutdown_timeout", "keep_nvram"] {
+        for kept in [
+            "shutdown_timeout",
+            "keep_nvram",
+            "wait_for_ip_timeout",
+            "wait_for_ip_source",
+        ] {
             v.set(kept, prior.get(kept).clone());
         }
+        if wants_addresses(prior) {
+            let found = if running {
+                self.interface_addresses(dom, prior)
+            } else {
+                Ok(vec![])
+            };
+            // Reads must not fail because a guest agent is not up (yet).
+            let found = found.unwrap_or_else(|d| {
+                tracing::info!("interface addresses unavailable: {d}");
+                vec![]
+            });
+            v.set("interface_addresses", Value::List(found));
+        }
         Ok(v)
+    }
+
+    /// The MAC of each defined interface, in order (libvirt assigns missing ones).
+    fn interface_macs(&self, dom: &Domain) -> Result<Vec<String>, Diagnostics> {
+        let xml = dom.xml().context(|| "reading the domain XML".into())?;
+        let defined = self.xml.mapping.from_xml(&xml, &self.xml.extras)?;
+        let nics = nested(&defined, &["devices"])
+            .and_then(|d| d.get("interface").as_list())
+            .unwrap_or_default();
+        Ok(nics
+            .iter()
+            .map(|nic| {
+                nested(nic, &["mac"])
+                    .and_then(|m| m.get("address").as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect())
+    }
+
+    /// `interface_addresses` as they are now: one entry per defined interface.
+    fn interface_addresses(&self, dom: &Domain, v: &Value) -> Result<Vec<Value>, Diagnostics> {
+        let found = addresses::guest_interfaces(dom, address_source(v)?)?;
+        Ok(self
+            .interface_macs(dom)?
+            .into_iter()
+            .map(|mac| {
+                let addrs = addresses::addresses_of(&found, &mac);
+                object([
+                    ("mac", mac.into()),
+                    (
+                        "addresses",
+                        Value::List(addrs.into_iter().map(Value::from).collect()),
+                    ),
+                ])
+            })
+            .collect())
+    }
+
+    /// Waits until every interface has an address, up to `wait_for_ip_timeout`.
+    fn wait_for_addresses(&self, dom: &Domain, planned: &Value) -> Result<(), Diagnostics> {
+        let Some(secs) = planned
+            .get("wait_for_ip_timeout")
+            .as_number()
+            .and_then(|n| n.as_u64())
+            .filter(|s| *s > 0)
+        else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            // Not ready yet (e.g. the agent not up) counts as no address.
+            let found = self.interface_addresses(dom, planned).unwrap_or_default();
+            let missing: Vec<String> = found
+                .iter()
+                .filter(|i| i.get("addresses").as_list().is_none_or(<[Value]>::is_empty))
+                .filter_map(|i| i.get("mac").as_str().map(str::to_string))
+                .collect();
+            if !found.is_empty() && missing.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(Diagnostics::error_at(
+                    AttributePath::attr("wait_for_ip_timeout"),
+                    "No IP address in time",
+                    format!(
+                        "After {secs} s these interfaces still have no address from {}: {}. The \
+                         domain runs; check its network (DHCP) or raise wait_for_ip_timeout.",
+                        planned
+                            .get("wait_for_ip_source")
+                            .as_str()
+                            .unwrap_or("lease"),
+                        if missing.is_empty() {
+                            "(no interface reported)".to_string()
+                        } else {
+                            missing.join(", ")
+                        }
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
     }
 
     /// libvirt expands machine aliases (`pc` -> `pc-i440fx-10.0`); the user's spelling
@@ -409,6 +548,9 @@ impl Resource for DomainResource {
         let mut diags = self.validate_xml(config);
         diags.extend(checks::disk_targets(config));
         diags.extend(checks::memory_covers_current(config));
+        if !config.get("wait_for_ip_source").is_unknown() {
+            diags.extend(address_source(config).err().unwrap_or_default());
+        }
         diags
     }
 
@@ -423,6 +565,13 @@ impl Resource for DomainResource {
         }
         let restart = self.restart_changes(req.prior, &req.planned);
         let runs = req.prior.get("running").as_bool() == Some(true);
+        // A restart or a start/stop changes what the guest holds.
+        let bounced = !restart.is_empty() || req.planned.get("running") != req.prior.get("running");
+        if !wants_addresses(&req.planned) {
+            req.planned.set("interface_addresses", Value::Null);
+        } else if bounced || !wants_addresses(req.prior) {
+            req.planned.set("interface_addresses", Value::unknown());
+        }
         if runs && wants_running(&req.planned) && !restart.is_empty() {
             let name = req.prior.get("name").as_str().unwrap_or_default();
             let paths: Vec<&str> = restart.iter().map(|c| c.shown.as_str()).collect();
@@ -449,7 +598,8 @@ impl Resource for DomainResource {
         if wants_running(req.planned) {
             return match self.xml.start_defined(&dom, req.planned, |_| Ok(())) {
                 Ok(v) => self
-                    .complete(&dom, v, req.planned)
+                    .wait_for_addresses(&dom, req.planned)
+                    .and_then(|()| self.complete(&dom, v, req.planned))
                     .map_err(|d| self.partial(&dom, req.planned, d)),
                 Err(e) => Err(self.partial(&dom, req.planned, e.diagnostics)),
             };
@@ -490,6 +640,9 @@ impl Resource for DomainResource {
                 }
             }
             self.apply_running(&dom, req.planned)?;
+            if wants_running(req.planned) && (restart || !active) {
+                self.wait_for_addresses(&dom, req.planned)?;
+            }
             self.xml.apply_autostart(&dom, req.prior, req.planned)
         })();
         match result {
