@@ -16,7 +16,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target-bidder}
 OUT=${BENCH_OUT:-$CARGO_TARGET_DIR/bench}
 BIN=$CARGO_TARGET_DIR/release
 P99_MS=${P99_MS:-2}
-STEP_S=${STEP_S:-2}             # measured seconds per search step (plus 0.5 s warm-up)
+STEP_S=${STEP_S:-1.5}           # measured seconds per search step (plus 0.5 s warm-up)
+ROUNDS=${ROUNDS:-2}             # searches per server, interleaved; interference only lowers a
+                                # measured capacity, so the best round of each is reported
 SERVER_WORKERS=${SERVER_WORKERS:-1}
 EXCHANGE_RATE=${EXCHANGE_RATE:-1000}
 TMAX_MS=100                     # the corpus' tmax
@@ -77,13 +79,19 @@ wait_port "$BIDDER_PORT"
 
 search() { # name, url
     log "searching the highest rate with p99 < ${P99_MS} ms: $1"
-    "${LOADGEN[@]}" max-rate --url "$2" --p99-ms "$P99_MS" --duration-s "$STEP_S" --start-rate 2000 \
+    "${LOADGEN[@]}" max-rate --url "$2" --p99-ms "$P99_MS" --duration-s "$STEP_S" --start-rate 4000 \
         --timeout-ms 1000 >"$OUT/$1-max-rate.json"
     json "$OUT/$1-max-rate.json" 'r["max_rate"]'
 }
 
-BASE_MAX=$(search baseline "http://127.0.0.1:$BASE_PORT/openrtb2/bid")
-BIDDER_MAX=$(search bidder "http://127.0.0.1:$BIDDER_PORT/openrtb2/bid")
+BASE_ROUNDS=(); BIDDER_ROUNDS=()
+for round in $(seq 1 "$ROUNDS"); do
+    BASE_ROUNDS+=("$(search "baseline-$round" "http://127.0.0.1:$BASE_PORT/openrtb2/bid")")
+    BIDDER_ROUNDS+=("$(search "bidder-$round" "http://127.0.0.1:$BIDDER_PORT/openrtb2/bid")")
+done
+best() { printf '%s\n' "$@" | sort -g | tail -1; }
+BASE_MAX=$(best "${BASE_ROUNDS[@]}")
+BIDDER_MAX=$(best "${BIDDER_ROUNDS[@]}")
 HALF=$(python3 -c "print(max(1, round($BIDDER_MAX / 2)))")
 log "bidder at half its highest rate: $HALF req/s"
 "${LOADGEN[@]}" run --url "http://127.0.0.1:$BIDDER_PORT/openrtb2/bid" --rate "$HALF" --duration-s 5 \
@@ -125,8 +133,8 @@ report() { # file, label
 
 echo
 echo "== bidder benchmark ($(nproc) cores, loopback, server workers: $SERVER_WORKERS, p99 bound ${P99_MS} ms, priority: ${PRIO[*]:-normal})"
-echo "  bare hyper 204 highest rate:       $BASE_MAX req/s"
-echo "  bidder (1,000 campaigns) highest:  $BIDDER_MAX req/s"
+echo "  bare hyper 204 highest rate:       $BASE_MAX req/s (rounds: ${BASE_ROUNDS[*]})"
+echo "  bidder (1,000 campaigns) highest:  $BIDDER_MAX req/s (rounds: ${BIDDER_ROUNDS[*]})"
 echo "  ratio bidder / baseline:           $(python3 -c "print(f'{$BIDDER_MAX / max($BASE_MAX, 1):.2f}')") (target >= 0.70)"
 report "$OUT/bidder-half-rate.json" "bidder at $HALF req/s:"
 echo "  bid share at half rate:            $(json "$OUT/bidder-half-rate.json" '"{:.1%}".format(r["ok"] / max(r["sent"], 1))')"

@@ -9,7 +9,7 @@ use tracing::warn;
 
 use crate::service::Bidder;
 
-const EXPIRY_INTERVAL: Duration = Duration::from_millis(100);
+const EXPIRY_INTERVAL: Duration = Duration::from_millis(10);
 
 fn modified(bidder: &Bidder) -> Option<SystemTime> {
     std::fs::metadata(bidder.campaign_path())

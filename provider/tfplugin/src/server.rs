@@ -91,7 +91,10 @@ impl ProviderService {
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: false,
-        get_provider_schema_optional: false,
+        // Every RPC works without a prior GetProviderSchema (the schemas are built in
+        // `ProviderService::new`), so Terraform may reuse the schema it cached from the first
+        // provider process of a command instead of fetching and decoding it in each later one.
+        get_provider_schema_optional: true,
         move_resource_state: false,
     }
 }
