@@ -178,6 +178,37 @@ impl Block {
         }
         Value::Map(m)
     }
+
+    /// `v` with every absent (null) nested block made empty, recursively: Terraform
+    /// writes "no blocks" as an empty collection, never null. Stored state can lack a
+    /// block's key when the block was added to the schema after the state was written.
+    pub fn with_empty_blocks(&self, mut v: Value) -> Value {
+        if !matches!(v, Value::Map(_)) {
+            return v;
+        }
+        for b in &self.blocks {
+            let nested = match (b.nesting, v.get(&b.name).clone()) {
+                (Nesting::List | Nesting::Set, Value::Null) => Value::List(vec![]),
+                (Nesting::Map, Value::Null) => Value::Map(BTreeMap::new()),
+                (Nesting::List | Nesting::Set, Value::List(items)) => Value::List(
+                    items
+                        .into_iter()
+                        .map(|i| b.block.with_empty_blocks(i))
+                        .collect(),
+                ),
+                (Nesting::Map, Value::Map(items)) => Value::Map(
+                    items
+                        .into_iter()
+                        .map(|(k, i)| (k, b.block.with_empty_blocks(i)))
+                        .collect(),
+                ),
+                (Nesting::Single | Nesting::Group, single) => b.block.with_empty_blocks(single),
+                (_, other) => other,
+            };
+            v.set(&b.name, nested);
+        }
+        v
+    }
 }
 
 /// A versioned schema for a provider, resource or data source.
@@ -193,5 +224,31 @@ impl Schema {
     }
     pub fn object_type(&self) -> Type {
         self.block.object_type()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_blocks_become_empty_at_every_level() {
+        let block = Block::new()
+            .attr(Attribute::optional("name", Type::String))
+            .block(NestedBlock::list(
+                "ip",
+                Block::new().block(NestedBlock::list("dhcp", Block::new())),
+            ))
+            .block(NestedBlock::list("dns", Block::new()));
+        let ip = Value::Map(BTreeMap::new());
+        let stored = Value::Map(BTreeMap::from([
+            ("name".to_string(), Value::Null),
+            ("ip".to_string(), Value::List(vec![ip])),
+        ]));
+        let fixed = block.with_empty_blocks(stored);
+        assert_eq!(fixed.get("dns"), &Value::List(vec![]));
+        assert_eq!(fixed.get("name"), &Value::Null, "attributes stay null");
+        let ip = &fixed.get("ip").as_list().expect("ip list")[0];
+        assert_eq!(ip.get("dhcp"), &Value::List(vec![]));
     }
 }

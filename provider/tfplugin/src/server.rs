@@ -352,6 +352,7 @@ impl pb::provider_server::Provider for ProviderService {
             )),
             resp
         );
+        let value = r.schema().block.with_empty_blocks(value);
         let upgraded = or_diags!(encode(&ty, &value), resp);
         Ok(Response::new(pb::upgrade_resource_state::Response {
             upgraded_state: Some(upgraded),
