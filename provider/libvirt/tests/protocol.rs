@@ -655,6 +655,28 @@ async fn network_state_upgrade_of_the_current_version_is_identity() {
     assert_no_errors("upgrade", &ds);
     assert_eq!(upgraded, state);
 
+    // State stored before a block existed (libvirt grew an element, the schema version
+    // stayed) lacks its key: it means no blocks, which Terraform writes as an empty list.
+    let mut older = stored.clone();
+    let fields = older.as_object_mut().expect("state object");
+    let absent: Vec<String> = schema
+        .block
+        .blocks
+        .iter()
+        .filter(|nb| fields[&nb.name] == json!([]))
+        .map(|nb| nb.name.clone())
+        .collect();
+    assert!(absent.len() > 5, "{absent:?}");
+    for name in &absent {
+        fields.remove(name);
+    }
+    let mut ip = fields["ip"][0].as_object_mut().expect("ip block").clone();
+    ip.remove("tftp");
+    fields["ip"][0] = json!(ip);
+    let (upgraded, ds) = h.upgrade(NETWORK, schema.version, &older).await;
+    assert_no_errors("upgrade of a state without some blocks", &ds);
+    assert_eq!(upgraded, state);
+
     let (_, ds) = h.upgrade(NETWORK, schema.version + 1, &stored).await;
     let e = errors(&ds);
     assert!(
