@@ -21,7 +21,7 @@ const HANDSHAKE_RUNS: usize = 20;
 const CONNECT_RUNS: usize = 20;
 const GET_SCHEMA_CALLS: usize = 50;
 /// apply/plan/destroy cycles per configuration; a cycle of the libvirt config takes seconds.
-const TERRAFORM_ROUNDS: usize = 3;
+const TERRAFORM_ROUNDS: usize = 5;
 /// Terraform's default, passed explicitly so the printed figure is the one used.
 const TERRAFORM_PARALLELISM: usize = 10;
 const VOLUMES: usize = 100;
@@ -433,9 +433,11 @@ mod grpc {
 
 /// terraform apply/plan/destroy of libvirt resources vs `terraform_data` in one sandbox.
 mod terraform_load {
+    use std::io::Write;
+    use std::process::Stdio;
     use std::time::{Duration, Instant};
 
-    use anyhow::{ensure, Result};
+    use anyhow::{ensure, Context, Result};
 
     use crate::report::Table;
     use crate::stats::{ratio, Samples};
@@ -455,9 +457,17 @@ mod terraform_load {
         destroy: Vec<Duration>,
     }
 
+    /// The same libvirt work without Terraform or the provider: libvirt's own share.
+    #[derive(Default)]
+    struct VirshFloor {
+        create: Vec<Duration>,
+        delete: Vec<Duration>,
+    }
+
     pub struct LoadFigures {
         libvirt: Cycles,
         builtin: Cycles,
+        virsh: VirshFloor,
     }
 
     pub fn run() -> Result<LoadFigures> {
@@ -465,9 +475,11 @@ mod terraform_load {
         create_pool(&sandbox)?;
         let libvirt = Terraform::new(&sandbox, &libvirt_config(), &[LocalProvider::Libvirt])?;
         let builtin = Terraform::new(&sandbox, &terraform_data_config(), &[])?;
+        let network_xml = NetworkXmlFiles::write()?;
         let mut figures = LoadFigures {
             libvirt: Cycles::default(),
             builtin: Cycles::default(),
+            virsh: VirshFloor::default(),
         };
         // Interleaved, so a slow phase of the machine hits both configurations alike.
         for round in 1..=TERRAFORM_ROUNDS {
@@ -476,6 +488,16 @@ mod terraform_load {
             expect_libvirt_empty(&sandbox, false)?;
             eprintln!("  round {round}/{TERRAFORM_ROUNDS}: terraform_data");
             cycle(&builtin, &mut figures.builtin)?;
+            eprintln!("  round {round}/{TERRAFORM_ROUNDS}: virsh");
+            figures
+                .virsh
+                .create
+                .push(virsh_batch(&sandbox, &network_xml.create_commands())?);
+            figures
+                .virsh
+                .delete
+                .push(virsh_batch(&sandbox, &delete_commands())?);
+            expect_libvirt_empty(&sandbox, false)?;
         }
         delete_pool(&sandbox)?;
         expect_libvirt_empty(&sandbox, true)?;
@@ -507,6 +529,68 @@ mod terraform_load {
         cycles.plan.push(plan);
         cycles.destroy.push(timed(&["destroy", "-auto-approve"])?.0);
         Ok(())
+    }
+
+    /// Network definitions as files for `virsh net-define`, equal to what the provider defines.
+    struct NetworkXmlFiles(tempfile::TempDir);
+
+    impl NetworkXmlFiles {
+        fn write() -> Result<Self> {
+            let dir = tempfile::Builder::new()
+                .prefix("provider-bench-")
+                .tempdir()?;
+            for i in 0..NETWORKS {
+                let xml = format!(
+                    "<network><name>bench-net-{i}</name><bridge name='bnbr{i}'/>\
+                     <ip address='10.201.{i}.1' prefix='24'/></network>\n"
+                );
+                std::fs::write(dir.path().join(format!("net{i}.xml")), xml)?;
+            }
+            Ok(Self(dir))
+        }
+
+        /// Define and start every network, then create every volume.
+        fn create_commands(&self) -> String {
+            let networks = (0..NETWORKS).map(|i| {
+                let file = self.0.path().join(format!("net{i}.xml"));
+                format!("net-define {}\nnet-start bench-net-{i}\n", file.display())
+            });
+            let volumes =
+                (0..VOLUMES).map(|i| format!("vol-create-as {POOL} vol-{i}.raw 1M --format raw\n"));
+            networks.chain(volumes).collect()
+        }
+    }
+
+    fn delete_commands() -> String {
+        let networks = (0..NETWORKS)
+            .map(|i| format!("net-destroy bench-net-{i}\nnet-undefine bench-net-{i}\n"));
+        let volumes = (0..VOLUMES).map(|i| format!("vol-delete --pool {POOL} vol-{i}.raw\n"));
+        networks.chain(volumes).collect()
+    }
+
+    /// Runs `commands` in one virsh session (one connection, one command after the other).
+    fn virsh_batch(sandbox: &Sandbox, commands: &str) -> Result<Duration> {
+        let mut virsh = sandbox.command("virsh");
+        virsh
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let start = Instant::now();
+        let mut child = virsh.spawn().context("starting virsh in the sandbox")?;
+        child
+            .stdin
+            .take()
+            .context("virsh stdin is piped")?
+            .write_all(commands.as_bytes())?;
+        let output = child.wait_with_output()?;
+        let elapsed = start.elapsed();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // virsh goes on after a failed command, so its errors are found on stderr.
+        ensure!(
+            output.status.success() && !stderr.contains("error"),
+            "virsh batch failed: {stderr}"
+        );
+        Ok(elapsed)
     }
 
     fn virsh(sandbox: &Sandbox, args: &[&str]) -> Result<String> {
@@ -650,6 +734,47 @@ resource "terraform_data" "n" {{
                 };
                 table.timing(&label, &libvirt, Some((&versus, &builtin)));
             }
+            self.report_libvirt_share(table);
+        }
+
+        /// How much of apply and destroy is libvirt's own work, and what remains for
+        /// Terraform, the protocol and the provider.
+        fn report_libvirt_share(&self, table: &mut Table) {
+            for (phase, virsh, libvirt, builtin) in [
+                (
+                    "apply",
+                    &self.virsh.create,
+                    &self.libvirt.apply,
+                    &self.builtin.apply,
+                ),
+                (
+                    "destroy",
+                    &self.virsh.delete,
+                    &self.libvirt.destroy,
+                    &self.builtin.destroy,
+                ),
+            ] {
+                let virsh = Samples::from_vec(virsh.clone());
+                table.timing(
+                    &format!(
+                        "same libvirt work as {phase}, one virsh session, sequential (libvirt's own time)"
+                    ),
+                    &virsh,
+                    None,
+                );
+                let rest = Samples::from_vec(libvirt.clone())
+                    .median()
+                    .saturating_sub(virsh.median());
+                let builtin = Samples::from_vec(builtin.clone()).median();
+                table.value(
+                    &format!("terraform {phase} minus libvirt's own time (medians)"),
+                    format!(
+                        "{} = {:.2} x terraform_data {phase}",
+                        crate::report::format_duration(rest),
+                        ratio(rest, builtin)
+                    ),
+                );
+            }
         }
     }
 }
@@ -756,7 +881,7 @@ mod report {
         }
     }
 
-    fn format_duration(d: Duration) -> String {
+    pub fn format_duration(d: Duration) -> String {
         let secs = d.as_secs_f64();
         if secs >= 1.0 {
             format!("{secs:.2} s")
