@@ -161,6 +161,29 @@ async fn validation_needs_no_configured_connection() {
     assert!(h.validate(NETWORK, &cfg).await.is_empty());
 }
 
+#[tokio::test]
+async fn provider_uri_problems_are_reported_on_uri() {
+    let h = Harness::unconfigured().await;
+    let unknown = Value::Map([("uri".to_string(), Value::unknown())].into());
+    let d = assert_error_at(&h.configure_value(&unknown).await, "uri");
+    assert!(d.summary.contains("not known"), "{d:?}");
+
+    // The connection opens on first use, so a bad URI shows at the first call that
+    // needs libvirt, pointing at `uri` and naming it.
+    let h = Harness::unconfigured().await;
+    let uri = "test:///nonexistent/definitions.xml";
+    assert_no_errors("configure", &h.configure(json!({ "uri": uri })).await);
+    let cfg = h.config(NETWORK, json!({ "name": unique("unreachable") }));
+    let p = h.plan(NETWORK, &Value::Null, &cfg).await;
+    assert_no_errors("plan", &p.diagnostics);
+    let (state, ds) = h.apply(NETWORK, &Value::Null, &p, &cfg).await;
+    let d = assert_error_at(&ds, "uri");
+    assert!(d.summary.contains(uri), "{d:?}");
+    assert!(state.is_null());
+    let (_, ds) = h.import(NETWORK, "anything").await;
+    assert_error_at(&ds, "uri");
+}
+
 // ---------------------------------------------------------------- test driver sharing
 
 /// Finding behind this suite's design: every `test:///default` connection in one

@@ -230,11 +230,16 @@ impl Harness {
 
     pub async fn configure(&self, provider_config: serde_json::Value) -> Vec<Diag> {
         let cfg = codec::from_json(&self.provider_type, &provider_config).expect("provider config");
+        self.configure_value(&cfg).await
+    }
+
+    /// Configure with a provider configuration value (which may hold unknowns).
+    pub async fn configure_value(&self, cfg: &Value) -> Vec<Diag> {
         let resp = self
             .raw()
             .configure(pb::configure::Request {
                 terraform_version: "1.11.4".into(),
-                config: Some(encode_with(&self.provider_type, &cfg)),
+                config: Some(encode_with(&self.provider_type, cfg)),
                 client_capabilities: None,
             })
             .await
