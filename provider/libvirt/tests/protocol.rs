@@ -539,6 +539,53 @@ async fn network_lifecycle_create_read_update_import_delete() {
     assert!(d.detail.contains(&uuid), "{d:?}");
 }
 
+/// A DHCP host added behind Terraform's back (another `test:///default` connection in
+/// this process sees the same driver state) reads back as drift, and the next plan
+/// removes it live.
+#[tokio::test]
+async fn a_dhcp_host_added_outside_terraform_is_drift_removed_live() {
+    use virt::sys;
+    let h = Harness::start().await;
+    let name = unique("drift-net");
+    let cfg = h.config(
+        NETWORK,
+        nat_network(&name, 19, &[("52:54:00:00:19:01", "10.19.0.10", "a")]),
+    );
+    let state = h.create(NETWORK, &cfg).await;
+
+    let outside = virt::connect::Connect::open(Some(support::TEST_URI)).expect("connect");
+    let net = outside.lookup_network_by_name(&name).expect("network");
+    net.update(
+        sys::VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+        sys::VIR_NETWORK_SECTION_IP_DHCP_HOST,
+        0,
+        "<host mac='52:54:00:00:19:99' ip='10.19.0.99'/>",
+        sys::VIR_NETWORK_UPDATE_AFFECT_CONFIG | sys::VIR_NETWORK_UPDATE_AFFECT_LIVE,
+    )
+    .expect("update outside terraform");
+
+    let (read, ds) = h.read(NETWORK, &state).await;
+    assert_no_errors("read", &ds);
+    let hosts = |v: &Value| {
+        v.get("ip").as_list().expect("ip")[0]
+            .get("dhcp")
+            .as_list()
+            .expect("dhcp")[0]
+            .get("host")
+            .as_list()
+            .map(<[Value]>::len)
+    };
+    assert_eq!(hosts(&read), Some(2), "the extra host shows as drift");
+
+    let p = h.plan(NETWORK, &read, &cfg).await;
+    assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
+    let fixed = apply_ok(&h, NETWORK, &read, &p, &cfg).await;
+    assert_eq!(hosts(&fixed), Some(1));
+    assert_no_drift(&h, NETWORK, &fixed).await;
+    assert_eq!(fixed, state, "back to the configuration");
+    h.destroy(NETWORK, &fixed).await;
+}
+
 /// Regression: libvirt's parent index for a DHCP host is the position of its `<ip>`
 /// among all `<ip>` elements; counting only those with `<dhcp>` sent updates of a DHCP
 /// server on `ip[1]` to `ip[0]`, which libvirt refused.
