@@ -1,7 +1,9 @@
 //! libvirt_cloudinit_disk and libvirt_ignition through the real terraform CLI against a
 //! private libvirtd: the generated content lands in the pool byte for byte (downloaded with
 //! `virsh vol-download`, the ISO read back by isoinfo), a second plan is empty, a content
-//! change plans and applies a replacement, and destroy leaves nothing behind.
+//! change plans and applies a replacement, and destroy leaves nothing behind. Then a real
+//! guest (QEMU, the test image from scripts/build-test-image.sh) boots with the seed disk
+//! and reports, on its serial console, the hostname, instance id and file it read from it.
 
 use std::path::Path;
 use std::process::Command;
@@ -215,4 +217,234 @@ fn cloudinit_and_ignition_volumes_lifecycle() {
     );
     let vol = sandbox.virsh(&["vol-info", &old_key]).expect("virsh");
     assert!(!vol.success(), "volume left: {}", vol.stdout);
+}
+
+// ---------------------------------------------------------------- a guest reads its seed
+
+/// Builds (or reuses from .build/test-image) the test image into `dir`: vmlinuz, initrd.img.
+fn build_test_image(dir: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-test-image.sh");
+    let out = Command::new(&script)
+        .arg(dir)
+        .output()
+        .expect("run scripts/build-test-image.sh");
+    assert!(
+        out.status.success(),
+        "build-test-image.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `kvm` where the sandbox's libvirt can use it, else `qemu` (TCG).
+fn domain_type(sandbox: &Sandbox) -> &'static str {
+    let kvm = sandbox
+        .virsh(&["domcapabilities", "--virttype", "kvm"])
+        .expect("virsh");
+    if kvm.success() {
+        "kvm"
+    } else {
+        "qemu"
+    }
+}
+
+const GUEST_USER_DATA: &str = "#cloud-config\nhostname: guest-a\nwrite_files:\n  - path: /etc/kvmcloud-test\n    content: |\n      from terraform\n";
+const GUEST_META_DATA: &str = "instance-id: guest-a-1\nlocal-hostname: meta-a\n";
+
+fn guest_config(prefix: &str, image_dir: &Path, virt_type: &str, console_log: &str) -> String {
+    let image = |f: &str| image_dir.join(f).to_string_lossy().into_owned();
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    libvirt = {{ source = "kvmcloud/libvirt" }}
+  }}
+}}
+
+resource "libvirt_pool" "p" {{
+  type = "dir"
+  name = "{prefix}-pool"
+  target {{
+    path = "/var/lib/libvirt/{prefix}-pool"
+  }}
+}}
+
+resource "libvirt_volume" "kernel" {{
+  pool           = libvirt_pool.p.name
+  name           = "vmlinuz"
+  content_source = "{kernel}"
+  target {{
+    format {{
+      type = "raw"
+    }}
+  }}
+}}
+
+resource "libvirt_volume" "initrd" {{
+  pool           = libvirt_pool.p.name
+  name           = "initrd.img"
+  content_source = "{initrd}"
+  target {{
+    format {{
+      type = "raw"
+    }}
+  }}
+}}
+
+resource "libvirt_cloudinit_disk" "seed" {{
+  name      = "guest-a-seed.iso"
+  pool      = libvirt_pool.p.name
+  user_data = {user_data}
+  meta_data = {meta_data}
+}}
+
+resource "libvirt_domain" "guest" {{
+  type = "{virt_type}"
+  name = "{prefix}-guest"
+  # The test image's busybox init ignores ACPI power-off: destroy at once.
+  shutdown_timeout = 0
+  memory {{
+    value = 256
+    unit  = "MiB"
+  }}
+  vcpu {{
+    value = 1
+  }}
+  os {{
+    type {{
+      value   = "hvm"
+      machine = "pc"
+    }}
+    kernel  = libvirt_volume.kernel.id
+    initrd  = libvirt_volume.initrd.id
+    cmdline = "console=ttyS0 quiet"
+  }}
+  devices {{
+    # Debian's cloud kernel has no AHCI driver: the seed goes on virtio, not SATA.
+    disk {{
+      type   = "volume"
+      device = "disk"
+      driver {{
+        name = "qemu"
+        type = "raw"
+      }}
+      source {{
+        pool   = libvirt_pool.p.name
+        volume = libvirt_cloudinit_disk.seed.name
+      }}
+      target {{
+        dev = "vdb"
+        bus = "virtio"
+      }}
+      readonly {{}}
+    }}
+    serial {{
+      type = "file"
+      source {{
+        path = "{console_log}"
+      }}
+      target {{
+        port = 0
+      }}
+    }}
+  }}
+}}
+"#,
+        kernel = image("vmlinuz"),
+        initrd = image("initrd.img"),
+        user_data = hcl(GUEST_USER_DATA),
+        meta_data = hcl(GUEST_META_DATA),
+    )
+}
+
+/// The guest's console once a `KVMCLOUD-BOOT-` line is complete, or None at the deadline.
+fn wait_for_marker(sandbox: &Sandbox, log: &str, limit: std::time::Duration) -> Option<String> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        let out = sandbox.exec("cat", [log]).expect("cat console log");
+        let complete = out
+            .stdout
+            .find("KVMCLOUD-BOOT-")
+            .is_some_and(|at| out.stdout[at..].contains('\n'));
+        if complete {
+            return Some(out.stdout);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    None
+}
+
+#[test]
+fn a_guest_boots_and_reads_its_cloudinit_disk() {
+    let sandbox = Sandbox::start(&unique_name("acc-cig")).expect("sandbox starts");
+    let prefix = "acccig";
+    let tf = Terraform::new(&sandbox, "", PROVIDERS).expect("workspace");
+    let t = std::time::Instant::now();
+    build_test_image(tf.dir());
+    let image_time = t.elapsed();
+    let console_log = format!("/var/lib/libvirt/qemu/{prefix}-guest-serial0.log");
+    let virt_type = domain_type(&sandbox);
+    tf.write_main_tf(&guest_config(prefix, tf.dir(), virt_type, &console_log))
+        .expect("write config");
+
+    let t = std::time::Instant::now();
+    tf.apply().expect("apply");
+    let apply_time = t.elapsed();
+    let t = std::time::Instant::now();
+    let console = wait_for_marker(&sandbox, &console_log, std::time::Duration::from_secs(120))
+        .unwrap_or_else(|| {
+            let log = sandbox.exec("cat", [&console_log]).map(|o| o.stdout);
+            panic!("no boot marker within 120 s; console: {log:?}")
+        });
+    let marker_time = t.elapsed();
+    let marker = console
+        .lines()
+        .find_map(|l| l.find("KVMCLOUD-BOOT-").map(|i| l[i..].trim_end()))
+        .expect("marker line");
+    // user-data's hostname wins over meta-data's local-hostname, as in cloud-init.
+    assert_eq!(
+        marker, "KVMCLOUD-BOOT-OK hostname=guest-a ip=none instance-id=guest-a-1 files=1",
+        "{console}"
+    );
+    let expected_file = tf.dir().join("expected-kvmcloud-test");
+    std::fs::write(&expected_file, "from terraform\n").expect("write");
+    let file_sha = format!(
+        "KVMCLOUD-WROTE path=/etc/kvmcloud-test sha256={}",
+        sha256_hex(&expected_file)
+    );
+    let wrote = console
+        .lines()
+        .find_map(|l| {
+            l.find("KVMCLOUD-WROTE")
+                .map(|i| l[i..].trim_end().to_string())
+        })
+        .expect("write_files line");
+    assert_eq!(wrote, file_sha, "{console}");
+    eprintln!(
+        "libvirt_cloudinit: test image {:.1} s, apply (pool, 3 volumes, seed, {virt_type} domain) {:.1} s, \
+         apply end to boot marker {:.1} s",
+        image_time.as_secs_f64(),
+        apply_time.as_secs_f64(),
+        marker_time.as_secs_f64()
+    );
+    assert_eq!(
+        tf.plan_detailed_exitcode().expect("plan"),
+        0,
+        "second plan is empty"
+    );
+
+    tf.destroy().expect("destroy");
+    let left = sandbox.virsh(&["list", "--all", "--name"]).expect("virsh");
+    assert!(
+        !left.stdout.contains(prefix),
+        "domain left: {}",
+        left.stdout
+    );
+    let pools = sandbox
+        .virsh(&["pool-list", "--all", "--name"])
+        .expect("virsh");
+    assert!(
+        !pools.stdout.contains(prefix),
+        "pool left: {}",
+        pools.stdout
+    );
 }
