@@ -411,25 +411,30 @@ fn parse_int(s: &str) -> Option<i128> {
     }
 }
 
-/// libvirt's scaled-integer units, in bytes.
+/// libvirt's scaled-integer units, in bytes, spelled as libvirt reads them (case does
+/// not matter): `b`, `byte`, `bytes`; or a power letter `k m g t p e` alone or followed
+/// by `iB` (powers of 1024), or followed by `B` (powers of 1000).
 pub fn unit_bytes(unit: &str) -> Option<u128> {
-    let k = 1024u128;
-    Some(match unit {
-        "b" | "B" | "bytes" => 1,
-        "KB" => 1000,
-        "k" | "K" | "KiB" => k,
-        "MB" => 1000u128.pow(2),
-        "M" | "MiB" => k.pow(2),
-        "GB" => 1000u128.pow(3),
-        "G" | "GiB" => k.pow(3),
-        "TB" => 1000u128.pow(4),
-        "T" | "TiB" => k.pow(4),
-        "PB" => 1000u128.pow(5),
-        "P" | "PiB" => k.pow(5),
-        "EB" => 1000u128.pow(6),
-        "E" | "EiB" => k.pow(6),
+    let unit = unit.to_ascii_lowercase();
+    if matches!(unit.as_str(), "b" | "byte" | "bytes") {
+        return Some(1);
+    }
+    let (letter, suffix) = unit.split_at_checked(1)?;
+    let power = match letter {
+        "k" => 1,
+        "m" => 2,
+        "g" => 3,
+        "t" => 4,
+        "p" => 5,
+        "e" => 6,
         _ => return None,
-    })
+    };
+    let base: u128 = match suffix {
+        "" | "ib" => 1024,
+        "b" => 1000,
+        _ => return None,
+    };
+    Some(base.pow(power))
 }
 
 /// True when both values are `{value, unit}` blocks naming the same quantity. A unit the
