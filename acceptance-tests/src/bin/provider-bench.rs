@@ -45,10 +45,16 @@ fn main() -> Result<()> {
     let mut table = report::Table::default();
 
     eprintln!("[1/4] start-to-handshake ({HANDSHAKE_RUNS} runs each)");
-    let handshake = stats::Samples::measure(HANDSHAKE_RUNS, || {
-        plugin::ProviderProcess::start(&provider, &client).map(|p| p.started_in)
-    })?;
-    let spawn_true = stats::Samples::measure(HANDSHAKE_RUNS, spawn_true)?;
+    // Interleaved, so a busy moment of the machine hits the provider and the baseline alike.
+    let (mut handshake, mut spawn_true) = (Vec::new(), Vec::new());
+    for _ in 0..HANDSHAKE_RUNS {
+        handshake.push(plugin::ProviderProcess::start(&provider, &client)?.started_in);
+        spawn_true.push(spawn_and_exit("/bin/true")?);
+    }
+    let (handshake, spawn_true) = (
+        stats::Samples::from_vec(handshake),
+        stats::Samples::from_vec(spawn_true),
+    );
     table.timing("spawn + exit of /bin/true (baseline)", &spawn_true, None);
     table.timing(
         "provider start to handshake line",
@@ -98,29 +104,23 @@ fn provider_dir() -> Result<PathBuf> {
         .context("provider-bench executable has no parent directory")
 }
 
-fn spawn_true() -> Result<Duration> {
+fn spawn_and_exit(program: &str) -> Result<Duration> {
     let start = Instant::now();
-    let status = std::process::Command::new("/bin/true")
+    let status = std::process::Command::new(program)
         .status()
-        .context("running /bin/true")?;
+        .with_context(|| format!("running {program}"))?;
     let elapsed = start.elapsed();
-    ensure!(status.success(), "/bin/true failed: {status}");
+    ensure!(status.success(), "{program} failed: {status}");
     Ok(elapsed)
 }
 
 mod stats {
     use std::time::Duration;
 
-    use anyhow::Result;
-
     /// Repeated measurements of one figure.
     pub struct Samples(Vec<Duration>);
 
     impl Samples {
-        pub fn measure(runs: usize, mut one: impl FnMut() -> Result<Duration>) -> Result<Self> {
-            (0..runs).map(|_| one()).collect::<Result<_>>().map(Samples)
-        }
-
         pub fn from_vec(samples: Vec<Duration>) -> Self {
             Samples(samples)
         }
@@ -238,6 +238,12 @@ mod plugin {
                 server_cert: CertificateDer::from(Vec::new()),
             };
             read.context("reading the provider's handshake line")?;
+            if line.is_empty() {
+                bail!(
+                    "{} closed stdout without printing a handshake line",
+                    binary.display()
+                );
+            }
             (process.addr, process.server_cert) = parse_handshake(&line)?;
             Ok(process)
         }
@@ -505,29 +511,35 @@ mod terraform_load {
         Ok(figures)
     }
 
-    /// apply, an empty second plan, destroy; each timed.
+    /// apply, an empty second plan, destroy; each timed and each required to exit 0 (for the
+    /// plan, with `-detailed-exitcode`, 0 means no changes).
     fn cycle(tf: &Terraform, cycles: &mut Cycles) -> Result<()> {
         let parallelism = format!("-parallelism={TERRAFORM_PARALLELISM}");
         let common = ["-input=false", "-no-color", parallelism.as_str()];
-        let timed = |args: &[&str]| -> Result<(Duration, i32)> {
+        let timed = |args: &[&str], failure: &str| -> Result<Duration> {
             let start = Instant::now();
             let output = tf.run(&[args, &common[..]].concat())?;
             let elapsed = start.elapsed();
-            let code = output.code.unwrap_or(-1);
             ensure!(
-                code == 0,
-                "`{}` failed:\n{}\n{}",
+                output.success(),
+                "`{}` {failure} ({}):\n{}\n{}",
                 output.command,
+                output.code.map_or("killed".into(), |c| format!("exit {c}")),
                 output.stdout,
                 output.stderr
             );
-            Ok((elapsed, code))
+            Ok(elapsed)
         };
-        cycles.apply.push(timed(&["apply", "-auto-approve"])?.0);
-        let (plan, code) = timed(&["plan", "-detailed-exitcode"])?;
-        ensure!(code == 0, "the plan after apply is not empty");
-        cycles.plan.push(plan);
-        cycles.destroy.push(timed(&["destroy", "-auto-approve"])?.0);
+        cycles
+            .apply
+            .push(timed(&["apply", "-auto-approve"], "failed")?);
+        cycles.plan.push(timed(
+            &["plan", "-detailed-exitcode"],
+            "failed or the plan after apply is not empty",
+        )?);
+        cycles
+            .destroy
+            .push(timed(&["destroy", "-auto-approve"], "failed")?);
         Ok(())
     }
 
