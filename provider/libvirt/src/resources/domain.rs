@@ -382,27 +382,27 @@ impl DomainResource {
         }
     }
 
-    /// libvirt expands machine aliases (`pc` -> `pc-i440fx-10.0`); the user's spelling
-    /// stays when it names the same machine.
+    /// Where `v` and `prior` name the same machine (`pc` and `pc-i440fx-10.0`), `v`
+    /// takes `prior`'s spelling: the user's on read, libvirt's on redefinition.
     fn keep_machine_alias(&self, v: &mut Value, prior: &Value) {
         let Some(prior_type) = nested(prior, &["os", "type"]) else {
             return;
         };
-        let (Some(written), arch) = (
+        let (Some(kept), arch) = (
             prior_type.get("machine").as_str(),
             prior_type.get("arch").as_str(),
         ) else {
             return;
         };
-        let Some(read) = nested_mut(v, &["os", "type"]) else {
+        let Some(os_type) = nested_mut(v, &["os", "type"]) else {
             return;
         };
-        let same = read
+        let same = os_type
             .get("machine")
             .as_str()
-            .is_some_and(|reported| self.machines().same_machine(arch, written, reported));
+            .is_some_and(|machine| self.machines().same_machine(arch, kept, machine));
         if same {
-            read.set("machine", written.into());
+            os_type.set("machine", kept.into());
         }
     }
 
@@ -419,7 +419,10 @@ impl DomainResource {
     fn redefine(&self, dom: &Domain, prior: &Value, planned: &Value) -> Result<(), Diagnostics> {
         let current_xml = dom.xml().context(|| "reading the domain XML".into())?;
         let current = self.xml.mapping.from_xml(&current_xml, &self.xml.extras)?;
-        let desired = overlay(&self.xml.mapping.block, &current, planned);
+        let mut desired = overlay(&self.xml.mapping.block, &current, planned);
+        // An alias (`pc`) would pick the newest versioned machine again, which after a
+        // QEMU upgrade changes the guest's hardware: keep the one it has.
+        self.keep_machine_alias(&mut desired, &current);
         if let Some(name) = planned.get("name").as_str() {
             if Some(name) != prior.get("name").as_str() {
                 dom.rename(name, 0)

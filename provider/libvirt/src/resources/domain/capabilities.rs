@@ -76,14 +76,16 @@ impl Machines {
         names
     }
 
-    /// True when the machine the user wrote and the one libvirt reports are the same:
-    /// equal, or the user's is an alias whose canonical name libvirt reports.
-    pub fn same_machine(&self, arch: Option<&str>, written: &str, reported: &str) -> bool {
-        written == reported
-            || self
-                .of(arch)
-                .any(|m| m.name == written && m.canonical.as_deref() == Some(reported))
-            || alias_family(written).is_some_and(|prefix| reported.starts_with(prefix))
+    /// True when two machine names mean the same machine: equal, or one is an alias
+    /// whose canonical name is the other.
+    pub fn same_machine(&self, arch: Option<&str>, a: &str, b: &str) -> bool {
+        a == b || self.expands_to(arch, a, b) || self.expands_to(arch, b, a)
+    }
+
+    fn expands_to(&self, arch: Option<&str>, alias: &str, canonical: &str) -> bool {
+        self.of(arch)
+            .any(|m| m.name == alias && m.canonical.as_deref() == Some(canonical))
+            || alias_family(alias).is_some_and(|prefix| canonical.starts_with(prefix))
     }
 }
 
@@ -129,6 +131,7 @@ mod tests {
         assert!(m.knows(None, "isapc"));
         assert!(m.same_machine(Some("x86_64"), "pc", "pc-i440fx-10.0"));
         assert!(m.same_machine(Some("x86_64"), "q35", "pc-q35-10.0"));
+        assert!(m.same_machine(Some("x86_64"), "pc-q35-10.0", "q35"));
         assert!(!m.same_machine(Some("x86_64"), "q35", "pc-i440fx-10.0"));
         assert_eq!(m.names(Some("x86_64"))[..2], ["pc", "q35"]);
     }
