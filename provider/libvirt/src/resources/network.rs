@@ -151,6 +151,32 @@ impl NetworkResource {
     }
 }
 
+/// libvirt refuses layer-3 forwarding (`nat`, the mode of a `forward` block without
+/// one, `route`, `open`) on a network without an address; said here, not at apply.
+fn check_forwarding(config: &Value) -> Diagnostics {
+    let Some(forward) = config.get("forward").as_list().and_then(<[Value]>::first) else {
+        return Diagnostics::new();
+    };
+    let mode = match forward.get("mode") {
+        Value::Null => "nat",
+        Value::String(m) => m.as_str(),
+        _ => return Diagnostics::new(),
+    };
+    let no_address = config.get("ip").as_list().is_some_and(<[Value]>::is_empty);
+    if !(matches!(mode, "nat" | "route" | "open") && no_address) {
+        return Diagnostics::new();
+    }
+    Diagnostics::error_at(
+        tfplugin::AttributePath::attr("forward")
+            .push_index(0)
+            .push_attr("mode"),
+        format!("Forward mode {mode:?} needs an IP address"),
+        "libvirt forwards traffic from the network's own subnet: add an `ip` block \
+         (e.g. `ip { address = \"192.168.100.1\", prefix = 24 }`), or drop `forward` for an \
+         isolated network.",
+    )
+}
+
 /// The removals and additions (appended in order) that turn the list `before` into
 /// `after`. libvirt can only append, so kept entries after the first one out of place
 /// are removed and added again: the order libvirt reports back is the planned one.
@@ -210,7 +236,9 @@ impl Resource for NetworkResource {
         &self.0.schema
     }
     fn validate(&self, config: &Value) -> Diagnostics {
-        self.0.mapping.validate(config)
+        let mut diags = self.0.mapping.validate(config);
+        diags.extend(check_forwarding(config));
+        diags
     }
 
     fn create(&self, req: &ApplyRequest) -> Result<Value, ApplyError> {
