@@ -404,6 +404,15 @@ async fn network_validation_points_at_the_offending_attribute() {
         "uuid",
     );
 
+    // libvirt's rule, said at plan time rather than at apply.
+    let nat_without_address = json!({ "name": unique("nat-no-ip"), "forward": [{}] });
+    let d = assert_error_at(
+        &h.validate(NETWORK, &h.config(NETWORK, nat_without_address))
+            .await,
+        "forward[0].mode",
+    );
+    assert!(d.summary.contains("\"nat\""), "{d:?}");
+
     let mut bad_prefix = good;
     bad_prefix["ip"][0]["prefix"] = json!(129);
     assert_error_at(
@@ -415,9 +424,14 @@ async fn network_validation_points_at_the_offending_attribute() {
 #[tokio::test]
 async fn network_validation_skips_unknown_values() {
     let h = Harness::start().await;
-    let mut cfg = h.config(NETWORK, json!({ "forward": [{ "mode": "nat" }] }));
-    // `name` comes from another resource, unknown until apply: no "required" error yet.
+    let mut cfg = h.config(
+        NETWORK,
+        json!({ "forward": [{ "mode": "nat" }], "ip": [{ "prefix": 24 }] }),
+    );
+    // Values from other resources, unknown until apply: no "required" error yet, and
+    // an unknown address is no bad address.
     cfg.set("name", Value::unknown());
+    set_at(&mut cfg, &["ip", "0", "address"], Value::unknown());
     let ds = h.validate(NETWORK, &cfg).await;
     assert!(errors(&ds).is_empty(), "{ds:#?}");
 }
