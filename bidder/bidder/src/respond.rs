@@ -30,9 +30,10 @@ pub fn bid_response(request_id: &Str<'_>, decided: &[Decided<'_, '_>], public_ur
         cur: Str::from("USD"),
         ..Default::default()
     };
-    serde_json::to_vec(&resp)
-        .expect("bid responses always serialize")
-        .into()
+    // Sized for a typical one- or two-bid response, so serialization does not keep reallocating.
+    let mut out = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut out, &resp).expect("bid responses always serialize");
+    out.into()
 }
 
 fn notice_url(base: &str, path: &str, id: &str, tail: &str) -> Str<'static> {

@@ -3,6 +3,7 @@
 //! `campaigns / 64` words instead of walking each candidate campaign's lists (which, with cold
 //! caches, is a handful of cache misses per campaign).
 
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -61,7 +62,10 @@ impl<K: Hash + Eq> Listed<K> {
         Listed { by_value }
     }
 
-    fn get(&self, v: &K) -> Option<&Bits> {
+    fn get<Q: Hash + Eq + ?Sized>(&self, v: &Q) -> Option<&Bits>
+    where
+        K: Borrow<Q>,
+    {
         self.by_value.get(v)
     }
 }
@@ -96,22 +100,34 @@ impl<K: Hash + Eq> Allow<K> {
         }
     }
 
-    fn admitted(&self, value: Option<&K>) -> &Bits {
+    fn admitted<Q: Hash + Eq + ?Sized>(&self, value: Option<&Q>) -> &Bits
+    where
+        K: Borrow<Q>,
+    {
         value
             .and_then(|v| self.listed.get(v))
             .unwrap_or(&self.unrestricted)
     }
 }
 
-fn lower(v: &str) -> String {
-    v.to_ascii_lowercase()
+/// Lower-cased, allocating only when the value is not lower case already (the common case).
+fn lower(v: &str) -> Cow<'_, str> {
+    if v.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(v.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(v)
+    }
 }
 
-fn upper(v: &str) -> String {
-    v.to_ascii_uppercase()
+fn upper(v: &str) -> Cow<'_, str> {
+    if v.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(v.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(v)
+    }
 }
 
-fn site_domain(d: &str) -> String {
+fn site_domain(d: &str) -> Cow<'_, str> {
     lower(d.trim_start_matches("www."))
 }
 
@@ -148,14 +164,16 @@ impl TargetingIndex {
             app_bundles: Allow::build(n, campaigns, |c| set(&c.app_bundles)),
             site_domains_deny: Listed::build(n, campaigns, |c| set(&c.site_domains_deny)),
             app_bundles_deny: Listed::build(n, campaigns, |c| set(&c.app_bundles_deny)),
-            cats: Listed::build(n, campaigns, |c| c.cat.iter().map(|v| lower(v)).collect()),
+            cats: Listed::build(n, campaigns, |c| {
+                c.cat.iter().map(|v| lower(v).into_owned()).collect()
+            }),
             adomains: Listed::build(n, campaigns, |c| {
-                c.adomain.iter().map(|v| lower(v)).collect()
+                c.adomain.iter().map(|v| lower(v).into_owned()).collect()
             }),
             bundles: Listed::build(n, campaigns, |c| {
-                c.bundle.iter().map(|v| lower(v)).collect()
+                c.bundle.iter().map(|v| lower(v).into_owned()).collect()
             }),
-            seats: Listed::build(n, campaigns, |c| vec![lower(&c.seat)]),
+            seats: Listed::build(n, campaigns, |c| vec![lower(&c.seat).into_owned()]),
         }
     }
 
@@ -176,29 +194,29 @@ impl TargetingIndex {
             .map(lower);
         let mut bits = self
             .countries
-            .admitted(geo.and_then(|g| g.country.as_deref()).map(upper).as_ref())
+            .admitted(geo.and_then(|g| g.country.as_deref()).map(upper).as_deref())
             .clone();
         bits.and(
             self.regions
-                .admitted(geo.and_then(|g| g.region.as_deref()).map(upper).as_ref()),
+                .admitted(geo.and_then(|g| g.region.as_deref()).map(upper).as_deref()),
         );
         bits.and(
             self.os
-                .admitted(device.and_then(|d| d.os.as_deref()).map(lower).as_ref()),
+                .admitted(device.and_then(|d| d.os.as_deref()).map(lower).as_deref()),
         );
         bits.and(
             self.device_types
                 .admitted(device.and_then(|d| d.devicetype).as_ref()),
         );
-        bits.and(self.site_domains.admitted(site.as_ref()));
-        bits.and(self.app_bundles.admitted(app.as_ref()));
-        let deny = |bits: &mut Bits, index: &Listed<String>, value: Option<&String>| {
+        bits.and(self.site_domains.admitted(site.as_deref()));
+        bits.and(self.app_bundles.admitted(app.as_deref()));
+        let deny = |bits: &mut Bits, index: &Listed<String>, value: Option<&str>| {
             if let Some(b) = value.and_then(|v| index.get(v)) {
                 bits.and_not(b);
             }
         };
-        deny(&mut bits, &self.site_domains_deny, site.as_ref());
-        deny(&mut bits, &self.app_bundles_deny, app.as_ref());
+        deny(&mut bits, &self.site_domains_deny, site.as_deref());
+        deny(&mut bits, &self.app_bundles_deny, app.as_deref());
         let block_each = |bits: &mut Bits, index: &Listed<String>, values: &[Str<'_>]| {
             for v in values {
                 deny(bits, index, Some(&lower(v)));
@@ -211,7 +229,7 @@ impl TargetingIndex {
         if !req.wseat.is_empty() {
             let mut allowed = Bits::zeros(self.n);
             for seat in &req.wseat {
-                if let Some(b) = self.seats.get(&lower(seat)) {
+                if let Some(b) = self.seats.get(&*lower(seat)) {
                     allowed.or(b);
                 }
             }
@@ -242,8 +260,8 @@ mod tests {
             .as_ref()
             .and_then(|a| a.bundle.as_deref())
             .map(lower);
-        let allows = |set: &std::collections::HashSet<String>, v: Option<String>| {
-            set.is_empty() || v.is_some_and(|v| set.contains(&v))
+        let allows = |set: &std::collections::HashSet<String>, v: Option<Cow<'_, str>>| {
+            set.is_empty() || v.is_some_and(|v| set.contains(&*v))
         };
         let blocked = |list: &[Str<'_>], v: &str| list.iter().any(|x| x.eq_ignore_ascii_case(v));
         allows(
@@ -257,8 +275,8 @@ mod tests {
                     .is_some_and(|t| c.device_types.contains(&t)))
             && allows(&c.site_domains, site.clone())
             && allows(&c.app_bundles, app.clone())
-            && !site.is_some_and(|s| c.site_domains_deny.contains(&s))
-            && !app.is_some_and(|a| c.app_bundles_deny.contains(&a))
+            && !site.is_some_and(|s| c.site_domains_deny.contains(&*s))
+            && !app.is_some_and(|a| c.app_bundles_deny.contains(&*a))
             && !c.cat.iter().any(|v| blocked(&req.bcat, v))
             && !c.adomain.iter().any(|v| blocked(&req.badv, v))
             && !c.bundle.as_ref().is_some_and(|v| blocked(&req.bapp, v))
