@@ -19,6 +19,8 @@ P99_MS=${P99_MS:-2}
 STEP_S=${STEP_S:-1.5}           # measured seconds per search step (plus 0.5 s warm-up)
 ROUNDS=${ROUNDS:-2}             # searches per server, interleaved; interference only lowers a
                                 # measured capacity, so the best round of each is reported
+BUDGET_S=${BUDGET_S:-290}       # later rounds are skipped when they would end past this
+                                # (a round takes about 45 s, what follows it about 25 s)
 SERVER_WORKERS=${SERVER_WORKERS:-1}
 EXCHANGE_RATE=${EXCHANGE_RATE:-1000}
 TMAX_MS=100                     # the corpus' tmax
@@ -86,6 +88,10 @@ search() { # name, url
 
 BASE_ROUNDS=(); BIDDER_ROUNDS=()
 for round in $(seq 1 "$ROUNDS"); do
+    if [ "$round" -gt 1 ] && [ $((SECONDS + 70)) -gt "$BUDGET_S" ]; then
+        log "skipping rounds $round-$ROUNDS to stay within ${BUDGET_S} s"
+        break
+    fi
     BASE_ROUNDS+=("$(search "baseline-$round" "http://127.0.0.1:$BASE_PORT/openrtb2/bid")")
     BIDDER_ROUNDS+=("$(search "bidder-$round" "http://127.0.0.1:$BIDDER_PORT/openrtb2/bid")")
 done
