@@ -23,7 +23,7 @@ use virt::sys;
 use super::{find, not_found, Defined, XmlResource};
 use crate::connection::{Connection, Context, LibvirtError};
 use crate::tfmap::{object, Policy, XmlMapping};
-pub use capabilities::Machines;
+use capabilities::Machines;
 use changes::{changes, nested, nested_mut, overlay, Change};
 
 /// Where libvirt applies a change to a running domain without a restart.
@@ -562,7 +562,8 @@ impl Resource for DomainResource {
         if req.config.get("running").is_null() {
             req.planned.set("running", true.into());
         }
-        let replaced = req.planned.get("type") != req.prior.get("type");
+        let planned_type = req.planned.get("type");
+        let replaced = !planned_type.is_null() && planned_type != req.prior.get("type");
         if req.is_create() || replaced {
             return diags;
         }
