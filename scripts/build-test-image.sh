@@ -10,7 +10,8 @@
 #
 # Usage: scripts/build-test-image.sh [--smoke-test] [OUT_DIR]
 #   Builds into .build/test-image/<key> (key: package versions + these scripts' hash; an
-#   existing build is reused), then copies vmlinuz and initrd.img into OUT_DIR if given.
+#   existing build is reused, older ones are removed; parallel callers wait for one build),
+#   then copies vmlinuz and initrd.img into OUT_DIR if given. Prints the cache dir on stdout.
 #   --smoke-test boots the image under QEMU (TCG, -nic none, no network at all) with a cidata
 #   ISO made by our own ISO 9660 writer (crate iso9660) and reports the time to the marker.
 # Environment: KERNEL_PACKAGE (default linux-image-cloud-amd64; note Debian's cloud kernel has
@@ -49,11 +50,15 @@ scripts_hash=$(cat "$0" "$here"/test-image/* | sha256sum | cut -c1-12)
 key="${kernel_pkg}_${kernel_ver}+busybox_${busybox_ver}+${scripts_hash}"
 key=${key//[^A-Za-z0-9._+-]/_}
 cache="$root/.build/test-image/$key"
+# Tests running in parallel may all ask for the image: one builds, the others wait and reuse it.
+mkdir -p "$root/.build/test-image"
+exec 9>"$root/.build/test-image/.lock"
+flock 9
 
 if [ -f "$cache/initrd.img" ] && [ -f "$cache/vmlinuz" ]; then
     log "cached: $cache"
 else
-    work=$(mktemp -d "$root/.build/test-image.tmp.XXXXXX" 2>/dev/null || { mkdir -p "$root/.build"; mktemp -d "$root/.build/test-image.tmp.XXXXXX"; })
+    work=$(mktemp -d "$root/.build/test-image.tmp.XXXXXX")
     trap 'rm -rf "$work"' EXIT
     t=$(now)
     # apt-get download drops privileges to _apt, which must be able to write here.
@@ -115,6 +120,8 @@ else
     mv "$cache.partial" "$cache"
     rm -rf "$work"
     trap - EXIT
+    # Keep only this build: older keys are stale package versions or script revisions.
+    find "$root/.build/test-image" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} +
 fi
 
 if [ -n "$out" ]; then
