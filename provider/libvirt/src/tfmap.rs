@@ -6,6 +6,7 @@
 //! element with attributes -> attribute `value`.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use libvirt_schema::mapping::{self, Field, PathStep};
 use libvirt_schema::{ElementSchema, ValueKind};
@@ -396,12 +397,32 @@ fn same_meaning(a: &Value, b: &Value) -> bool {
                     && x.chars()
                         .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '-'))
                 || matches!((parse_int(x), parse_int(y)), (Some(m), Some(n)) if m == n)
+                || matches!((uuid_hex(x), uuid_hex(y)), (Some(m), Some(n)) if m == n)
+                || matches!((x.parse::<IpAddr>(), y.parse::<IpAddr>()), (Ok(m), Ok(n)) if m == n)
+                || matches!((clean_path(x), clean_path(y)), (Some(m), Some(n)) if m == n)
         }
         (Value::List(xs), Value::List(ys)) => {
             xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_meaning(x, y))
         }
         _ => a == b,
     }
+}
+
+/// A UUID's 32 hex digits in lower case; libvirt writes UUIDs given without dashes
+/// with them.
+fn uuid_hex(s: &str) -> Option<String> {
+    let hex: String = s.chars().filter(|c| *c != '-').collect();
+    (hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_lowercase())
+}
+
+/// An absolute path without repeated or trailing slashes, as libvirt stores paths.
+fn clean_path(s: &str) -> Option<String> {
+    if !s.starts_with('/') {
+        return None;
+    }
+    let parts: Vec<&str> = s.split('/').filter(|p| !p.is_empty()).collect();
+    Some(format!("/{}", parts.join("/")))
 }
 
 fn parse_int(s: &str) -> Option<i128> {
