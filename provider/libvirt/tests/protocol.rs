@@ -349,6 +349,33 @@ async fn values_known_only_after_apply_plan_consistently() {
     }
 }
 
+/// libvirt rewrites some values into its canonical form (dashed lower-case UUIDs,
+/// compressed IPv6 addresses, paths without trailing or doubled slashes); the state
+/// keeps the user's spelling, so such a value neither drifts nor forces replacement.
+#[tokio::test]
+async fn values_libvirt_normalises_keep_the_users_spelling() {
+    let h = Harness::start().await;
+    let network = json!({
+        "name": unique("spelling-net"),
+        "uuid": "6F1E8D3C1B2A4C5D9E8F0A1B2C3D4E61",
+        "mac": [{ "address": "52:54:00:AB:CD:EF" }],
+        "ip": [{ "family": "ipv6", "address": "fd00:0061:0000::1", "prefix": 64 }],
+    });
+    let name = unique("spelling-pool");
+    let pool = json!({
+        "type": "dir",
+        "name": name,
+        "target": [{ "path": format!("/var/lib/libvirt//images/{name}/") }],
+    });
+    for (ty, sparse) in [(NETWORK, network), (POOL, pool)] {
+        let cfg = h.config(ty, sparse);
+        let state = h.create(ty, &cfg).await;
+        assert_no_drift(&h, ty, &state).await;
+        assert_empty_plan(&h, ty, &state, &cfg).await;
+        h.destroy(ty, &state).await;
+    }
+}
+
 // ---------------------------------------------------------------- libvirt_network
 
 fn nat_network(name: &str, subnet: u8, hosts: &[(&str, &str, &str)]) -> serde_json::Value {
