@@ -102,8 +102,4 @@ impl CampaignSet {
     pub fn is_empty(&self) -> bool {
         self.campaigns.is_empty()
     }
-
-    pub fn total_spent_micros(&self) -> u64 {
-        self.campaigns.iter().map(|c| c.budget.spent()).sum()
-    }
 }

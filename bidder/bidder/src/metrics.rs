@@ -1,3 +1,6 @@
+use std::fmt::Write;
+
+use crate::index::CampaignSet;
 use rtbhttp::metrics::{write_counter, write_gauge, write_labeled, Counter, Histogram};
 
 /// Everything `/metrics` reports.
@@ -21,7 +24,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn render(&self, campaigns: usize, pending: usize, in_flight: usize) -> String {
+    pub fn render(&self, campaigns: &CampaignSet, pending: usize, in_flight: usize) -> String {
         let mut out = String::with_capacity(4096);
         write_counter(
             &mut out,
@@ -76,7 +79,12 @@ impl Metrics {
             "Failed campaign reloads.",
             self.reload_failures.get(),
         );
-        write_gauge(&mut out, "bidder_campaigns", "Campaigns loaded.", campaigns);
+        write_gauge(
+            &mut out,
+            "bidder_campaigns",
+            "Campaigns loaded.",
+            campaigns.len(),
+        );
         write_gauge(
             &mut out,
             "bidder_pending_bids",
@@ -94,6 +102,26 @@ impl Metrics {
             "bidder_request_duration_seconds",
             "Bid request handling time.",
         );
+        out.push_str("# HELP bidder_campaign_spend_usd Spend charged per campaign, USD.\n");
+        out.push_str("# TYPE bidder_campaign_spend_usd gauge\n");
+        for live in &campaigns.campaigns {
+            let spent = live.budget.spent() as f64 / 1e6;
+            let _ = writeln!(
+                out,
+                "bidder_campaign_spend_usd{{campaign=\"{}\"}} {spent}",
+                live.campaign.id
+            );
+        }
+        out.push_str("# HELP bidder_campaign_budget_usd Budget per campaign, USD.\n");
+        out.push_str("# TYPE bidder_campaign_budget_usd gauge\n");
+        for live in &campaigns.campaigns {
+            let total = live.budget.total() as f64 / 1e6;
+            let _ = writeln!(
+                out,
+                "bidder_campaign_budget_usd{{campaign=\"{}\"}} {total}",
+                live.campaign.id
+            );
+        }
         out
     }
 }

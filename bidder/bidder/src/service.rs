@@ -226,7 +226,7 @@ impl Bidder {
 
     fn render_metrics(&self) -> Response<Body> {
         let body = self.metrics.render(
-            self.campaigns.load().len(),
+            &self.campaigns.load(),
             self.ledger.pending(),
             self.in_flight.current(),
         );

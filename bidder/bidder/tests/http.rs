@@ -287,6 +287,14 @@ async fn budget_holds_until_notices_and_spend_is_reported() {
         0.0015,
         "charged once, at the clearing price"
     );
+    assert_eq!(
+        b.metric("bidder_campaign_spend_usd{campaign=\"a\"}").await,
+        0.0015
+    );
+    assert_eq!(
+        b.metric("bidder_campaign_budget_usd{campaign=\"a\"}").await,
+        0.005
+    );
     // The win freed 0.0005 of its 0.002 hold: still not enough for another bid.
     assert_eq!(
         b.post(&banner_request("4", 300, 250)).await.0,

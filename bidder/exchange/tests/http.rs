@@ -67,7 +67,12 @@ async fn start_peer(response: &'static str, delay: Duration) -> Service {
 }
 
 async fn start_exchange(bidders: &[(&str, SocketAddr)]) -> Service {
+    start_exchange_with(bidders, &[]).await
+}
+
+async fn start_exchange_with(bidders: &[(&str, SocketAddr)], extra: &[&str]) -> Service {
     let mut argv = vec!["exchange".to_string(), "--margin-ms".into(), "10".into()];
+    argv.extend(extra.iter().map(|a| a.to_string()));
     for (name, addr) in bidders {
         argv.push("--bidder".into());
         argv.push(format!("{name}=http://{addr}/openrtb2/bid"));
@@ -282,5 +287,45 @@ async fn invalid_bids_are_dropped() {
         )
         .await,
         1.0
+    );
+}
+
+#[tokio::test]
+async fn sheds_with_503_past_max_in_flight() {
+    let slow = start_peer("{}", Duration::from_secs(5)).await;
+    let ex = start_exchange_with(&[("slow", slow.addr)], &["--max-in-flight", "1"]).await;
+    // This auction holds the only slot until its 2 s deadline.
+    let addr = ex.addr;
+    let busy = tokio::spawn(async move {
+        call(
+            addr,
+            "POST",
+            exchange::AUCTION_PATH,
+            Some(&auction_request(2, 2000)),
+        )
+        .await
+    });
+    for _ in 0..250 {
+        if metric(ex.addr, "exchange_in_flight").await == 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, _) = call(
+        ex.addr,
+        "POST",
+        exchange::AUCTION_PATH,
+        Some(&auction_request(2, 2000)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        metric(ex.addr, "exchange_responses_total{outcome=\"shed\"}").await,
+        1.0
+    );
+    assert_eq!(
+        busy.await.unwrap().0,
+        StatusCode::NO_CONTENT,
+        "the slow bidder never answered in time"
     );
 }

@@ -14,9 +14,6 @@ use serde_json::value::RawValue;
 pub struct Str<'a>(pub Cow<'a, str>);
 
 impl<'a> Str<'a> {
-    pub fn into_owned(self) -> Str<'static> {
-        Str(Cow::Owned(self.0.into_owned()))
-    }
     pub fn is_borrowed(&self) -> bool {
         matches!(self.0, Cow::Borrowed(_))
     }
