@@ -153,7 +153,36 @@ impl Exchange {
     /// Parses the answers, runs the auctions and builds the publisher's response.
     fn settle(&self, req: &BidRequest<'_>, answers: &[Answer]) -> Response<Body> {
         let currency = req.cur.first().map_or("USD", |c| &**c);
-        let parsed: Vec<Option<BidResponse<'_>>> = answers
+        let parsed = self.parse_answers(req, answers);
+        let per_imp = self.valid_bids(req, &parsed, currency);
+        let seatbids = self.run_auctions(req, &per_imp, currency);
+        if seatbids.is_empty() {
+            self.metrics.unfilled.inc();
+            return empty(StatusCode::NO_CONTENT);
+        }
+        self.metrics.filled.inc();
+        let resp = BidResponse {
+            id: req.id.clone(),
+            seatbid: seatbids,
+            cur: Str::from(currency),
+            ..Default::default()
+        };
+        let mut r = json(
+            StatusCode::OK,
+            serde_json::to_vec(&resp).expect("responses always serialize"),
+        );
+        r.headers_mut()
+            .insert(version::HEADER, HeaderValue::from_static(version::CURRENT));
+        r
+    }
+
+    /// Each bidder's answer as a parsed response answering this request, counting the outcomes.
+    fn parse_answers<'a>(
+        &self,
+        req: &BidRequest<'_>,
+        answers: &'a [Answer],
+    ) -> Vec<Option<BidResponse<'a>>> {
+        answers
             .iter()
             .zip(&self.metrics.bidders)
             .map(|(answer, (name, stats))| match answer {
@@ -187,22 +216,27 @@ impl Exchange {
                     None
                 }
             })
-            .collect();
+            .collect()
+    }
 
-        let mut per_imp: Vec<Vec<Candidate<'_>>> = req.imp.iter().map(|_| Vec::new()).collect();
+    /// The bids that pass validation, grouped by impression (in request order); the others are
+    /// dropped with a loss notice.
+    fn valid_bids<'a>(
+        &self,
+        req: &BidRequest<'_>,
+        parsed: &'a [Option<BidResponse<'a>>],
+        currency: &str,
+    ) -> Vec<Vec<Candidate<'a>>> {
+        let mut per_imp: Vec<Vec<Candidate<'a>>> = req.imp.iter().map(|_| Vec::new()).collect();
         for (resp, (name, stats)) in parsed.iter().zip(&self.metrics.bidders) {
             let Some(resp) = resp else { continue };
             for (s, seatbid) in resp.seatbid.iter().enumerate() {
+                let seat = seatbid.seat.as_ref();
                 for (b, bid) in seatbid.bid.iter().enumerate() {
                     let field = format!("seatbid[{s}].bid[{b}]");
-                    let valid = openrtb::validate_response_against(
-                        req,
-                        &resp.cur,
-                        seatbid.seat.as_ref(),
-                        bid,
-                        &field,
-                    )
-                    .and_then(|()| same_currency(&resp.cur, currency));
+                    let valid =
+                        openrtb::validate_response_against(req, &resp.cur, seat, bid, &field)
+                            .and_then(|()| same_currency(&resp.cur, currency));
                     match valid {
                         Ok(()) => {
                             let i = req
@@ -210,29 +244,30 @@ impl Exchange {
                                 .iter()
                                 .position(|imp| imp.id == bid.impid)
                                 .expect("validated impid");
-                            per_imp[i].push(Candidate {
-                                bid,
-                                seat: seatbid.seat.as_ref(),
-                            });
+                            per_imp[i].push(Candidate { bid, seat });
                         }
                         Err(e) => {
                             stats.invalid_bids.inc();
                             debug!(bidder = %name, error = %e, "bid dropped");
-                            self.notify_loss(
-                                req,
-                                bid,
-                                seatbid.seat.as_ref(),
-                                LOSS_INVALID_BID,
-                                None,
-                            );
+                            self.notify_loss(req, bid, seat, LOSS_INVALID_BID, None);
                         }
                     }
                 }
             }
         }
+        per_imp
+    }
 
-        let mut seatbids: Vec<SeatBid<'_>> = Vec::new();
-        for (imp, candidates) in req.imp.iter().zip(&per_imp) {
+    /// One auction per impression: the winner's bid at the clearing price with its macros filled,
+    /// win and billing notices for it, loss notices for the rest.
+    fn run_auctions<'a>(
+        &self,
+        req: &BidRequest<'_>,
+        per_imp: &[Vec<Candidate<'a>>],
+        currency: &str,
+    ) -> Vec<SeatBid<'a>> {
+        let mut seatbids: Vec<SeatBid<'a>> = Vec::new();
+        for (imp, candidates) in req.imp.iter().zip(per_imp) {
             let prices: Vec<f64> = candidates.iter().map(|c| c.bid.price).collect();
             let Some(outcome) = auction::run(req.at, &prices, imp.bidfloor) else {
                 continue;
@@ -273,7 +308,7 @@ impl Exchange {
                     .bid
                     .adm
                     .as_ref()
-                    .map(|adm| Str::from(macros.substitute(adm).into_owned())),
+                    .map(|adm| Str(macros.substitute(adm))),
                 nurl: None,
                 burl: None,
                 lurl: None,
@@ -289,24 +324,7 @@ impl Exchange {
                 }),
             }
         }
-        if seatbids.is_empty() {
-            self.metrics.unfilled.inc();
-            return empty(StatusCode::NO_CONTENT);
-        }
-        self.metrics.filled.inc();
-        let resp = BidResponse {
-            id: req.id.clone(),
-            seatbid: seatbids,
-            cur: Str::from(currency),
-            ..Default::default()
-        };
-        let mut r = json(
-            StatusCode::OK,
-            serde_json::to_vec(&resp).expect("responses always serialize"),
-        );
-        r.headers_mut()
-            .insert(version::HEADER, HeaderValue::from_static(version::CURRENT));
-        r
+        seatbids
     }
 
     fn notify_loss(
