@@ -49,11 +49,16 @@ struct DnsHost {
 #[derive(Clone, Debug)]
 struct NetworkSpec {
     name: String,
-    nat: bool,
+    /// `forward` block and its mode (`None` inside: the block without a mode, i.e. NAT).
+    forward: Option<Option<&'static str>>,
     /// Second octet of every subnet; the third is the block's index.
     net: u8,
     /// One IPv4 block per element, written with `netmask` when true, else `prefix`.
     ips: Vec<bool>,
+    /// An IPv6 block after the IPv4 ones.
+    ipv6: bool,
+    /// Last octet of the bridge's `mac` address.
+    mac: Option<u8>,
     dhcp: Option<Dhcp>,
     dns_hosts: Option<Vec<DnsHost>>,
     stp: Option<bool>,
@@ -100,9 +105,18 @@ fn network_spec() -> impl Strategy<Value = NetworkSpec> {
             ranges,
             hosts,
         });
+    let forward = proptest::option::of(proptest::option::of(prop_oneof![
+        Just("nat"),
+        Just("route"),
+        Just("open")
+    ]));
     (
-        ("[a-z][a-z0-9_]{0,10}", any::<bool>(), any::<u8>()),
-        proptest::collection::vec(any::<bool>(), 0..=3),
+        ("[a-z][a-z0-9_]{0,10}", forward, any::<u8>()),
+        (
+            proptest::collection::vec(any::<bool>(), 0..=3),
+            any::<bool>(),
+            proptest::option::of(any::<u8>()),
+        ),
         proptest::option::of(dhcp),
         proptest::option::of(dns_hosts()),
         proptest::option::of(any::<bool>()),
@@ -110,17 +124,21 @@ fn network_spec() -> impl Strategy<Value = NetworkSpec> {
         proptest::option::of(any::<bool>()),
     )
         .prop_map(
-            |((name, nat, net), ips, dhcp, dns_hosts, stp, domain, autostart)| NetworkSpec {
-                name,
-                // libvirt refuses NAT without an IPv4 address, and DHCP needs one too.
-                nat: nat && !ips.is_empty(),
-                dhcp: dhcp.filter(|_| !ips.is_empty()),
-                net,
-                ips,
-                dns_hosts,
-                stp,
-                domain,
-                autostart,
+            |((name, forward, net), (ips, ipv6, mac), dhcp, dns_hosts, stp, domain, autostart)| {
+                NetworkSpec {
+                    name,
+                    // Forwarding (and DHCP here) needs an IPv4 address.
+                    forward: forward.filter(|_| !ips.is_empty()),
+                    dhcp: dhcp.filter(|_| !ips.is_empty()),
+                    net,
+                    ips,
+                    ipv6,
+                    mac,
+                    dns_hosts,
+                    stp,
+                    domain,
+                    autostart,
+                }
             },
         )
 }
@@ -155,7 +173,7 @@ impl NetworkSpec {
     /// The HCL a user would write, as sparse JSON.
     fn to_config(&self, name: &str) -> serde_json::Value {
         let dhcp_at = self.dhcp_block();
-        let ips: Vec<_> = self
+        let mut ips: Vec<_> = self
             .ips
             .iter()
             .enumerate()
@@ -179,9 +197,18 @@ impl NetworkSpec {
                 block
             })
             .collect();
+        if self.ipv6 {
+            let address = format!("fd00:{:x}::1", self.net);
+            ips.push(json!({ "family": "ipv6", "address": address, "prefix": 64 }));
+        }
         let mut cfg = json!({ "name": name, "ip": ips });
-        if self.nat {
-            cfg["forward"] = json!([{ "mode": "nat" }]);
+        match self.forward {
+            Some(Some(mode)) => cfg["forward"] = json!([{ "mode": mode }]),
+            Some(None) => cfg["forward"] = json!([{}]),
+            None => {}
+        }
+        if let Some(octet) = self.mac {
+            cfg["mac"] = json!([{ "address": format!("52:54:00:bb:00:{octet:02x}") }]);
         }
         if let Some(hosts) = &self.dns_hosts {
             cfg["dns"] = json!([{ "host": dns_hosts_json(self.net, hosts) }]);
