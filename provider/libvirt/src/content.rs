@@ -117,10 +117,21 @@ impl Source {
 /// Streams the content into `vol`, logging progress; returns the bytes sent.
 pub fn upload(conn: &Connect, vol: &StorageVol, source: &Source) -> Result<u64, ContentError> {
     let (mut reader, len) = source.open()?;
+    upload_reader(conn, vol, &mut reader, len, &source.describe())
+}
+
+/// Streams everything `reader` yields into `vol` from offset 0 (virStorageVolUpload),
+/// logging progress as `what`; returns the bytes sent. On failure the stream is aborted.
+pub fn upload_reader(
+    conn: &Connect,
+    vol: &StorageVol,
+    reader: &mut dyn Read,
+    len: Option<u64>,
+    what: &str,
+) -> Result<u64, ContentError> {
     let stream = Stream::new(conn, 0).map_err(|e| ContentError::Upload { sent: 0, source: e })?;
     vol.upload(&stream, 0, len.unwrap_or(0), 0)
         .map_err(|e| ContentError::Upload { sent: 0, source: e })?;
-    let what = source.describe();
     tracing::info!(source = %what, bytes = ?len, "uploading volume content");
     let mut buf = vec![0u8; CHUNK];
     let mut sent = 0u64;
@@ -137,9 +148,11 @@ pub fn upload(conn: &Connect, vol: &StorageVol, source: &Source) -> Result<u64, 
         sent += n as u64;
         if sent >= next_report {
             match len {
-                Some(total) if total > 0 => {
-                    tracing::info!(source = %what, "uploaded {sent} of {total} bytes ({}%)", sent * 100 / total)
-                }
+                Some(total) if total > 0 => tracing::info!(
+                    source = %what,
+                    "uploaded {sent} of {total} bytes ({}%)",
+                    sent * 100 / total
+                ),
                 _ => tracing::info!(source = %what, "uploaded {sent} bytes"),
             }
             next_report = sent + len.map_or(64 << 20, |t| (t / 10).max(CHUNK as u64));

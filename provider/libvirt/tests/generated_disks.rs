@@ -198,7 +198,7 @@ async fn failed_upload_keeps_the_volume(h: &Harness, ty: &str, spec: serde_json:
     assert!(
         errors(&ds)
             .iter()
-            .any(|d| d.summary.contains("uploading the generated content")
+            .any(|d| d.summary.contains("uploading into the volume failed")
                 && d.detail.contains("not supported")),
         "{ds:#?}"
     );

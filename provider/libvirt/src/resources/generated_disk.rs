@@ -14,7 +14,6 @@ use tfplugin::{
 };
 use virt::storage_pool::StoragePool;
 use virt::storage_vol::StorageVol;
-use virt::stream::Stream;
 
 use crate::connection::{is_not_found, Connection, Context, LibvirtError};
 
@@ -177,8 +176,10 @@ impl<C: DiskContent> Resource for GeneratedDisk<C> {
         let mut state = self.state_of(&vol, planned)?;
         state.set(HASH_ATTRIBUTE, hash.into());
         let started = std::time::Instant::now();
-        match upload_bytes(self.conn.get()?, &vol, &bytes) {
-            Ok(()) => {
+        let conn = self.conn.get()?;
+        let len = Some(bytes.len() as u64);
+        match crate::content::upload_reader(conn, &vol, &mut bytes.as_slice(), len, name) {
+            Ok(_) => {
                 tracing::info!(volume = name, bytes = bytes.len(), elapsed = ?started.elapsed(), "generated content uploaded");
                 Ok(state)
             }
@@ -237,42 +238,6 @@ fn xml_escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('\'', "&apos;")
         .replace('"', "&quot;")
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("uploading the generated content into the volume failed after {sent} of {total} bytes")]
-pub struct UploadError {
-    sent: usize,
-    total: usize,
-    #[source]
-    source: virt::error::Error,
-}
-
-/// Streams `bytes` into the whole volume.
-fn upload_bytes(
-    conn: &virt::connect::Connect,
-    vol: &StorageVol,
-    bytes: &[u8],
-) -> Result<(), UploadError> {
-    let failed = |sent, source| UploadError {
-        sent,
-        total: bytes.len(),
-        source,
-    };
-    let stream = Stream::new(conn, 0).map_err(|e| failed(0, e))?;
-    vol.upload(&stream, 0, bytes.len() as u64, 0)
-        .map_err(|e| failed(0, e))?;
-    let mut sent = 0;
-    while sent < bytes.len() {
-        match stream.send(&bytes[sent..]) {
-            Ok(n) => sent += usize::try_from(n).unwrap_or(0),
-            Err(e) => {
-                let _ = stream.abort();
-                return Err(failed(sent, e));
-            }
-        }
-    }
-    stream.finish().map_err(|e| failed(sent, e))
 }
 
 #[cfg(test)]
