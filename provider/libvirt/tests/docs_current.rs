@@ -1,6 +1,7 @@
 //! The checked-in `docs/` equal a fresh `libvirt-docs` run, and every example users read
-//! (examples/resources/*/resource.tf and the HCL blocks of docs/index.md) passes the real
-//! `terraform validate` against this provider's schemas.
+//! (examples/resources/*/resource.tf, examples/data-sources/*/data-source.tf and the HCL
+//! blocks of docs/index.md) passes the real `terraform validate` against this provider's
+//! schemas.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -162,6 +163,19 @@ fn validate(terraform: &Path, cli_config: &Path, hcl: &str) -> Result<(), String
     }
 }
 
+/// Every `file_name` under `root/dir`, named by its path from the root, with its text.
+fn example_files(root: &Path, dir: &str, file_name: &str) -> Vec<(String, String)> {
+    let base = root.join(dir);
+    files_under(&base)
+        .into_iter()
+        .filter(|rel| rel.file_name().is_some_and(|n| n == file_name))
+        .map(|rel| {
+            let text = std::fs::read_to_string(base.join(&rel)).expect("example");
+            (format!("{dir}/{}", rel.display()), text)
+        })
+        .collect()
+}
+
 #[test]
 fn every_example_passes_terraform_validate() {
     let terraform = terraform_on_path();
@@ -181,20 +195,21 @@ fn every_example_passes_terraform_validate() {
     .expect("write CLI config");
 
     let mut examples: Vec<(String, String)> = Vec::new();
-    let resources = root.join("examples/resources");
-    for rel in files_under(&resources) {
-        if rel.file_name().is_some_and(|n| n == "resource.tf") {
-            let text = std::fs::read_to_string(resources.join(&rel)).expect("example");
-            examples.push((format!("examples/resources/{}", rel.display()), text));
-        }
+    for (dir, file_name) in [
+        ("examples/resources", "resource.tf"),
+        ("examples/data-sources", "data-source.tf"),
+    ] {
+        let found = example_files(&root, dir, file_name);
+        assert!(!found.is_empty(), "no {file_name} under {dir}");
+        examples.extend(found);
     }
     let index = std::fs::read_to_string(root.join("docs/index.md")).expect("docs/index.md");
     for (i, block) in terraform_blocks(&index).into_iter().enumerate() {
         examples.push((format!("docs/index.md terraform block {}", i + 1), block));
     }
     assert!(
-        examples.len() >= 6,
-        "expected the three resource examples and the index's blocks, found {:?}",
+        examples.len() >= 9,
+        "expected the resource and data source examples and the index's blocks, found {:?}",
         examples.iter().map(|(name, _)| name).collect::<Vec<_>>()
     );
 

@@ -25,10 +25,20 @@ impl DocKind {
         }
     }
 
-    fn directory(self) -> &'static str {
+    /// The directory of this kind's pages under the docs root, and of its examples under
+    /// the examples root (the Registry's and tfplugindocs' shared layout).
+    pub fn directory(self) -> &'static str {
         match self {
             DocKind::Resource => "resources",
             DocKind::DataSource => "data-sources",
+        }
+    }
+
+    /// The file holding a type's example, in `<examples>/<directory>/<type_name>/`.
+    pub fn example_file(self) -> &'static str {
+        match self {
+            DocKind::Resource => "resource.tf",
+            DocKind::DataSource => "data-source.tf",
         }
     }
 }

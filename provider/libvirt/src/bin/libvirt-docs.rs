@@ -1,6 +1,7 @@
 //! `libvirt-docs --out docs [--examples examples]`: writes the provider's Registry
-//! documentation (index.md, resources/<name>.md) from its schemas and the hand-written
-//! examples in `examples/resources/<type>/{resource.tf,import.sh}`. Run by `make docs`;
+//! documentation (index.md, resources/<name>.md, data-sources/<name>.md) from its schemas
+//! and the hand-written examples in `examples/resources/<type>/{resource.tf,import.sh}`
+//! and `examples/data-sources/<type>/data-source.tf`. Run by `make docs`;
 //! the test `docs_current` fails when the checked-in docs differ from a fresh run.
 
 use std::path::{Path, PathBuf};
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
 fn generate(args: &Args) -> Result<(), DocsError> {
     let provider = LibvirtProvider::default();
     let resources = provider.resources();
+    let data_sources = provider.data_sources();
     let pages: Vec<PageRef> = resources
         .iter()
         .map(|r| PageRef {
@@ -77,11 +79,23 @@ fn generate(args: &Args) -> Result<(), DocsError> {
             kind: DocKind::Resource,
             schema: r.schema(),
         })
+        .chain(data_sources.iter().map(|d| PageRef {
+            type_name: d.type_name(),
+            kind: DocKind::DataSource,
+            schema: d.schema(),
+        }))
         .collect();
     for page in &pages {
-        let dir = args.examples.join("resources").join(page.type_name);
-        let example = read_example(&dir.join("resource.tf"), page.type_name)?;
-        let import = read_optional(&dir.join("import.sh"))?;
+        let dir = args
+            .examples
+            .join(page.kind.directory())
+            .join(page.type_name);
+        let example = read_example(&dir.join(page.kind.example_file()), page.type_name)?;
+        // Only resources can be imported.
+        let import = match page.kind {
+            DocKind::Resource => read_optional(&dir.join("import.sh"))?,
+            DocKind::DataSource => None,
+        };
         let doc = render_resource(
             page.type_name,
             page.kind,
@@ -248,6 +262,42 @@ Values are checked against libvirt's schema (names, allowed values, patterns, ra
 required fields) at plan time. What the schema cannot express, such as a `dir` pool needing
 a `target` path, libvirt reports at apply.
 
+## Virtual machines
+
+A [`libvirt_domain`](resources/domain.md) is a virtual machine, written like any other
+resource as its `<domain>` XML in HCL. It is defined and started unless `running = false`.
+Its disks refer to volumes by `pool` and `volume` name, so a typical machine is a
+`libvirt_volume` overlay on a base image, a network, and a first-boot configuration disk:
+
+- [`libvirt_cloudinit_disk`](resources/cloudinit_disk.md) builds a cloud-init NoCloud ISO
+  (`user_data`, `meta_data`, `network_config`) in memory and uploads it as a new volume;
+  attach it as a cdrom.
+- [`libvirt_ignition`](resources/ignition.md) uploads an Ignition config (Fedora CoreOS,
+  Flatcar) as a new volume, which the domain hands to QEMU with `-fw_cfg`.
+
+Both are generated, so any change to their content replaces the volume, and neither can be
+imported. The guest only reads them on first boot.
+
+## Reading what Terraform does not manage
+
+Data sources read what Terraform does not manage, on every plan:
+[`libvirt_node_info`](data-sources/node_info.md) the host's CPUs and memory,
+[`libvirt_domain`](data-sources/domain.md) an existing domain by name or UUID, and
+[`libvirt_domain_interface_addresses`](data-sources/domain_interface_addresses.md) the IP
+addresses a guest holds (from libvirt's DHCP leases, the guest agent or ARP), for example to
+hand a new machine's address to a provisioner:
+
+```terraform
+data "libvirt_domain_interface_addresses" "web" {
+  domain = "web-1"
+  source = "agent"
+}
+
+output "web_addresses" {
+  value = data.libvirt_domain_interface_addresses.web.addresses
+}
+```
+
 ## How changes are applied
 
 - Attributes left out of the configuration are not managed: libvirt's defaults and
@@ -265,4 +315,8 @@ a `target` path, libvirt reports at apply.
 - Name clashes with objects that exist outside Terraform are checked at apply, not plan
   (a replacement's new object takes the name its predecessor holds until then). The error
   names the clash and suggests `terraform import`.
-- Pools and networks are imported by UUID or name, volumes by key, path or `pool/name`."#;
+- A domain's `current_memory`, `vcpu.current` and interface link state change live; other
+  changes redefine the domain and restart it if it runs (the plan warns), and changing its
+  `type` replaces it.
+- Pools, networks and domains are imported by UUID or name, volumes by key, path or
+  `pool/name`."#;
