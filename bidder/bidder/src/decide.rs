@@ -3,6 +3,7 @@
 //! impression the indexed candidates, their floors and deals, price by auction type, and a budget
 //! and frequency hold for the best candidate that can still pay.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use openrtb::{Banner, BidRequest, Deal, Imp, Str};
@@ -12,6 +13,7 @@ use crate::freqcap::hash_key;
 use crate::index::{CampaignSet, LiveCampaign};
 use crate::ledger::Ledger;
 use crate::pricing::bid_price;
+use crate::targeting::lower;
 
 /// One bid decided for one impression.
 #[derive(Debug)]
@@ -64,13 +66,28 @@ fn candidates(set: &CampaignSet, imp: &Imp<'_>, out: &mut Vec<usize>) {
     if let Some(banner) = &imp.banner {
         push_banner_sizes(set, banner, out);
     }
-    for (present, format) in [
-        (imp.video.is_some(), MediaFormat::Video),
-        (imp.audio.is_some(), MediaFormat::Audio),
-        (imp.native.is_some(), MediaFormat::Native),
-    ] {
-        if present {
-            out.extend_from_slice(set.by_format(format));
+    if let Some(video) = &imp.video {
+        push_by_mime(&video.mimes, |m| set.video(m), out);
+    }
+    if let Some(audio) = &imp.audio {
+        push_by_mime(&audio.mimes, |m| set.audio(m), out);
+    }
+    if imp.native.is_some() {
+        out.extend_from_slice(set.native());
+    }
+}
+
+fn push_by_mime<'s>(
+    mimes: &[Str<'_>],
+    campaigns_for: impl Fn(&str) -> &'s [usize],
+    out: &mut Vec<usize>,
+) {
+    let mut seen: Vec<Cow<'_, str>> = Vec::new();
+    for mime in mimes {
+        let mime = lower(mime);
+        if !seen.contains(&mime) {
+            out.extend_from_slice(campaigns_for(&mime));
+            seen.push(mime);
         }
     }
 }
@@ -143,7 +160,8 @@ pub fn decide<'r, 's>(
         let private = imp.pmp.as_ref().is_some_and(|p| p.private_auction == 1);
         for &i in &ids {
             let c = &set.campaigns[i].campaign;
-            if !admitted.get(i) || !fits(c, imp) {
+            // Cheapest checks first: the value must reach the floor whatever the deal.
+            if c.bid_cpm < imp.bidfloor || !admitted.get(i) || !fits(c, imp) {
                 continue;
             }
             let deal = eligible_deal(c, imp);

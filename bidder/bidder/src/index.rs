@@ -23,8 +23,9 @@ pub struct CampaignSet {
     pub campaigns: Vec<LiveCampaign>,
     pub targeting: TargetingIndex,
     banner_by_size: HashMap<(u32, u32), Vec<usize>>,
-    video: Vec<usize>,
-    audio: Vec<usize>,
+    /// Video and audio campaigns by their creative's (lower-cased) MIME type.
+    video_by_mime: HashMap<String, Vec<usize>>,
+    audio_by_mime: HashMap<String, Vec<usize>>,
     native: Vec<usize>,
 }
 
@@ -48,8 +49,8 @@ impl CampaignSet {
             targeting: TargetingIndex::build(&campaigns.iter().collect::<Vec<_>>()),
             campaigns: Vec::with_capacity(campaigns.len()),
             banner_by_size: HashMap::new(),
-            video: Vec::new(),
-            audio: Vec::new(),
+            video_by_mime: HashMap::new(),
+            audio_by_mime: HashMap::new(),
             native: Vec::new(),
         };
         for (i, campaign) in campaigns.into_iter().enumerate() {
@@ -68,8 +69,16 @@ impl CampaignSet {
                     .entry((c.w.unwrap_or(0), c.h.unwrap_or(0)))
                     .or_default()
                     .push(i),
-                MediaFormat::Video => set.video.push(i),
-                MediaFormat::Audio => set.audio.push(i),
+                MediaFormat::Video => set
+                    .video_by_mime
+                    .entry(c.mime.clone().unwrap_or_default())
+                    .or_default()
+                    .push(i),
+                MediaFormat::Audio => set
+                    .audio_by_mime
+                    .entry(c.mime.clone().unwrap_or_default())
+                    .or_default()
+                    .push(i),
                 MediaFormat::Native => set.native.push(i),
             }
             let key = hash_key(&campaign.id);
@@ -86,13 +95,18 @@ impl CampaignSet {
         self.banner_by_size.get(&(w, h)).map_or(&[], Vec::as_slice)
     }
 
-    pub fn by_format(&self, f: MediaFormat) -> &[usize] {
-        match f {
-            MediaFormat::Banner => &[],
-            MediaFormat::Video => &self.video,
-            MediaFormat::Audio => &self.audio,
-            MediaFormat::Native => &self.native,
-        }
+    /// Campaigns whose video creative has this (lower-case) MIME type.
+    pub fn video(&self, mime: &str) -> &[usize] {
+        self.video_by_mime.get(mime).map_or(&[], Vec::as_slice)
+    }
+
+    /// Campaigns whose audio creative has this (lower-case) MIME type.
+    pub fn audio(&self, mime: &str) -> &[usize] {
+        self.audio_by_mime.get(mime).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn native(&self) -> &[usize] {
+        &self.native
     }
 
     pub fn len(&self) -> usize {

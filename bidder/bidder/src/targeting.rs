@@ -111,7 +111,7 @@ impl<K: Hash + Eq> Allow<K> {
 }
 
 /// Lower-cased, allocating only when the value is not lower case already (the common case).
-fn lower(v: &str) -> Cow<'_, str> {
+pub(crate) fn lower(v: &str) -> Cow<'_, str> {
     if v.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(v.to_ascii_lowercase())
     } else {
