@@ -1068,6 +1068,38 @@ async fn a_failed_update_reports_why_and_keeps_the_prior_state() {
     h.destroy(VOLUME, &state).await;
 }
 
+/// libvirt's test driver cannot upload (virStorageVolUpload is not supported there),
+/// which makes a create fail after the volume exists: the error says what failed and
+/// the new state still names the volume, so Terraform taints it instead of orphaning it.
+#[tokio::test]
+async fn a_create_failing_after_the_volume_exists_returns_it_as_partial_state() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let image = dir.path().join("disk.raw");
+    std::fs::write(&image, vec![7u8; 3 << 20]).expect("image file");
+    let name = unique("upload-vol");
+    let mut spec = volume(&name, 1, "MiB");
+    spec.as_object_mut().expect("object").remove("capacity");
+    spec["content_source"] = json!(image.to_str().expect("utf-8 path"));
+    let cfg = h.config(VOLUME, spec);
+    let p = h.plan(VOLUME, &Value::Null, &cfg).await;
+    assert_no_errors("plan", &p.diagnostics);
+    let (partial, ds) = h.apply(VOLUME, &Value::Null, &p, &cfg).await;
+    assert!(
+        errors(&ds).iter().any(|d| d.summary.contains("uploading")),
+        "{ds:#?}"
+    );
+    let id = partial
+        .get("id")
+        .as_str()
+        .expect("the partial state names the volume");
+    assert!(id.ends_with(&name), "{id}");
+    let (read, ds) = h.read(VOLUME, &partial).await;
+    assert_no_errors("read of the partial volume", &ds);
+    assert_eq!(read, partial);
+    h.destroy(VOLUME, &partial).await;
+}
+
 #[tokio::test]
 async fn volume_name_clash_and_missing_pool_are_reported_at_apply() {
     let h = Harness::start().await;
