@@ -110,9 +110,14 @@ struct RunningProvider {
 
 impl RunningProvider {
     async fn start(client: &ClientIdentity) -> Self {
+        Self::start_offering(client, "5").await
+    }
+
+    /// Started with Terraform's offer of plugin protocol versions (e.g. "5,6").
+    async fn start_offering(client: &ClientIdentity, versions: &str) -> Self {
         let mut child = Command::new(PROVIDER)
             .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE)
-            .env("PLUGIN_PROTOCOL_VERSIONS", "5")
+            .env("PLUGIN_PROTOCOL_VERSIONS", versions)
             .env("PLUGIN_CLIENT_CERT", &client.pem)
             .env_remove("TF_LOG")
             .env_remove("TF_LOG_PROVIDER")
@@ -356,6 +361,15 @@ async fn p521_client_certificate_like_terraforms_is_accepted() {
 #[tokio::test]
 async fn p256_client_certificate_is_accepted() {
     serves_schema_health_and_shuts_down(&rcgen::PKCS_ECDSA_P256_SHA256).await;
+}
+
+#[tokio::test]
+async fn offered_versions_5_and_6_get_version_5() {
+    let client = ClientIdentity::generate(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let provider = RunningProvider::start_offering(&client, "5,6").await;
+    assert_eq!(provider.handshake.app_version, "5");
+    let channel = provider.channel(&client).await.expect("mTLS connection");
+    get_schema(channel).await.expect("GetSchema");
 }
 
 #[tokio::test]
