@@ -356,15 +356,15 @@ fn bad_input_is_reported_on_the_attribute_and_nothing_is_orphaned() {
 }"#,
         &["capacity[0].unit"],
     );
-    // A block libvirt requires, left out: named without an index (Terraform core does not
-    // enforce min_items itself, because of dynamic blocks).
+    // A block libvirt requires, left out: the schema says min_items = 1, so Terraform itself
+    // names it at plan time.
     expect_failure(
         r#"resource "libvirt_volume" "v" {
   pool = "nowhere"
   name = "v.qcow2"
   capacity { value = 1048576 }
 }"#,
-        &["Missing target", "required by <volume>"],
+        &["Insufficient target blocks", "At least 1 \"target\" blocks are required"],
     );
     // A missing pool: reported on `pool`, and the state records nothing.
     expect_failure(
