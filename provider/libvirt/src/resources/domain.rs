@@ -166,6 +166,20 @@ fn keep_full_vcpu_count(v: &mut Value, prior: &Value) {
     }
 }
 
+/// A `memory` size in another unit than `prior`'s but equal to it reads as `prior`'s.
+fn keep_same_memory_size(v: &mut Value, prior: &Value) {
+    let same = checks::memory_kib(v, "memory")
+        .is_some_and(|kib| Some(kib) == checks::memory_kib(prior, "memory"));
+    let (true, Some(written), Some(memory)) =
+        (same, nested(prior, &["memory"]), nested_mut(v, &["memory"]))
+    else {
+        return;
+    };
+    for field in [libvirt_schema::TEXT_FIELD, "unit"] {
+        memory.set(field, written.get(field).clone());
+    }
+}
+
 /// One entry of `interface_addresses`.
 fn address_type() -> Type {
     Type::Object(
@@ -407,8 +421,13 @@ impl DomainResource {
     }
 
     /// Changes that need the domain's configuration rewritten (and a restart if it runs).
+    /// Another spelling of what the domain has (a machine alias, a memory size in another
+    /// unit, as after an import) rewrites nothing the guest sees, so it is not one.
     fn restart_changes(&self, prior: &Value, planned: &Value) -> Vec<Change> {
-        changes(&self.xml.mapping.block, prior, planned)
+        let mut planned = planned.clone();
+        self.keep_machine_alias(&mut planned, prior);
+        keep_same_memory_size(&mut planned, prior);
+        changes(&self.xml.mapping.block, prior, &planned)
             .into_iter()
             .filter(|c| !LIVE.iter().any(|p| c.starts_with(p)))
             .collect()
@@ -711,6 +730,28 @@ mod tests {
                 || xml.contains("<qemu:arg value='-fw_cfg'/>"),
             "{xml}"
         );
+    }
+
+    #[test]
+    fn the_same_memory_size_in_another_unit_is_not_a_change() {
+        let r = DomainResource::new(Arc::new(Connection::default()));
+        let block = &r.xml.mapping.block;
+        let memory = |value: u64, unit: &str| {
+            let mut m = block.nested("memory").unwrap().block.empty_value();
+            m.set(libvirt_schema::TEXT_FIELD, value.into());
+            m.set("unit", unit.into());
+            let mut v = block.empty_value();
+            v.set("memory", Value::List(vec![m]));
+            v
+        };
+        // What an import reads back, and what the configuration says.
+        let imported = memory(262_144, "KiB");
+        let mut same = memory(256, "MiB");
+        keep_same_memory_size(&mut same, &imported);
+        assert!(changes(block, &imported, &same).is_empty());
+        let mut more = memory(320, "MiB");
+        keep_same_memory_size(&mut more, &imported);
+        assert!(!changes(block, &imported, &more).is_empty());
     }
 
     #[test]
