@@ -117,7 +117,7 @@ impl Running {
 }
 
 fn banner_request(id: &str, w: u32, h: u32) -> Value {
-    json!({"id": id, "at": 1, "tmax": 500, "imp": [{"id": "1", "bidfloor": 0.5, "banner": {"w": w, "h": h}}],
+    json!({"id": id, "at": 1, "tmax": 5000, "imp": [{"id": "1", "bidfloor": 0.5, "banner": {"w": w, "h": h}}],
            "site": {"domain": "news.example"}, "user": {"id": "user-1"}, "device": {"geo": {"country": "USA"}}})
 }
 

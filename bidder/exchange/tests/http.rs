@@ -138,7 +138,7 @@ async fn second_price_auction_with_notices() {
         ex.addr,
         "POST",
         exchange::AUCTION_PATH,
-        Some(&auction_request(2, 200)),
+        Some(&auction_request(2, 2000)),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -175,7 +175,7 @@ async fn first_price_pays_the_bid_and_unfilled_is_204() {
         ex.addr,
         "POST",
         exchange::AUCTION_PATH,
-        Some(&auction_request(1, 200)),
+        Some(&auction_request(1, 2000)),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -184,7 +184,7 @@ async fn first_price_pays_the_bid_and_unfilled_is_204() {
         v["seatbid"][0]["bid"][0]["price"], 1.5,
         "bidder b shades 3.0 by 0.5 and pays it"
     );
-    let mut unmatched = auction_request(1, 200);
+    let mut unmatched = auction_request(1, 2000);
     unmatched["imp"][0]["banner"] = json!({"w": 1, "h": 1});
     assert_eq!(
         call(ex.addr, "POST", exchange::AUCTION_PATH, Some(&unmatched))
@@ -260,7 +260,7 @@ async fn invalid_bids_are_dropped() {
         ex.addr,
         "POST",
         exchange::AUCTION_PATH,
-        Some(&auction_request(2, 200)),
+        Some(&auction_request(2, 2000)),
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
