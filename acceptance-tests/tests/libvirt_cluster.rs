@@ -527,15 +527,16 @@ impl Timeline {
             .collect();
         format!(
             "first apply {total} = network, pool, 5 volumes and 2 seeds until the first define {before}; \
-             define (first defined to last running) {define}; start to first IP (last running to last lease) {boot}; \
-             last lease to apply end (provider's 1 s lease poll + terraform) {tail}. \
-             Offsets from apply start, {polls} polls: {per_node}",
+             define + start (first seen defined to last seen running) {define}; guest boot to first IP \
+             (last running to last lease) {boot}; last lease to apply end (provider's 1 s lease poll \
+             + terraform) {tail}. Offsets from apply start, {polls} polls, one every {every:.2} s: {per_node}",
             total = secs(apply),
             before = secs(Self::first(&self.defined)),
             define = secs(Self::last(&self.running).saturating_sub(Self::first(&self.defined))),
             boot = secs(Self::last(&self.leased).saturating_sub(Self::last(&self.running))),
             tail = secs(apply.saturating_sub(Self::last(&self.leased))),
             polls = self.polls,
+            every = apply.as_secs_f64() / f64::from(self.polls.max(1)),
             per_node = per_node.join("; "),
         )
     }
