@@ -218,9 +218,12 @@ async fn a_bidder_slower_than_tmax_does_not_delay_the_answer() {
     .await;
     let took = t.elapsed();
     assert_eq!(status, StatusCode::OK);
+    // The slow bidder answers after 5 s; the exchange must not wait for it. How close the
+    // answer lands to tmax is a timing figure, measured by `make bench-bidder` (share answered
+    // inside tmax), not asserted here on a shared, noisy machine.
     assert!(
-        took < Duration::from_millis(500),
-        "answered in {took:?}, tmax 500 ms; the slow bidder takes 5 s"
+        took < Duration::from_millis(2_500),
+        "answered in {took:?}: the exchange waited for the 5 s bidder instead of its 500 ms tmax"
     );
     assert_eq!(
         metric(
