@@ -14,6 +14,7 @@
 
 mod command;
 mod error;
+pub mod fixtures;
 mod paths;
 mod prerequisites;
 mod sandbox;

@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use acceptance_tests::fixtures::{build_test_image, domain_type, hcl, output_string};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
 const PROVIDERS: &[LocalProvider] = &[LocalProvider::Libvirt];
@@ -18,11 +19,6 @@ const USER_DATA_V1: &str = "#cloud-config\nhostname: node-a\nwrite_files:\n  - p
 const USER_DATA_V2: &str = "#cloud-config\nhostname: node-b\n";
 const META_DATA: &str = "instance-id: node-a-1\nlocal-hostname: node-a\n";
 const IGNITION: &str = r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/hostname","contents":{"source":"data:,node-a"}}]}}"#;
-
-/// The string as an HCL quoted literal (JSON escaping is valid HCL; `${` stays escaped).
-fn hcl(s: &str) -> String {
-    serde_json::to_string(s).expect("JSON string")
-}
 
 /// What HCL makes of `hcl(s)`: the text with the `$${` escape resolved.
 fn evaluated(s: &str) -> String {
@@ -75,13 +71,6 @@ output "ignition" {{
     )
 }
 
-fn output(tf: &Terraform, name: &str) -> String {
-    tf.output_json().expect("outputs")[name]["value"]
-        .as_str()
-        .unwrap_or_else(|| panic!("output {name} is not a string"))
-        .to_string()
-}
-
 /// The volume's bytes, through libvirt (virStorageVolDownload).
 fn download(sandbox: &Sandbox, key: &str, to: &Path) -> Vec<u8> {
     let to_str = to.to_str().expect("UTF-8 path");
@@ -125,7 +114,7 @@ fn sha256_hex(path: &Path) -> String {
 
 /// The seed volume holds a `cidata` ISO whose files are exactly what the configuration says.
 fn assert_seed_content(sandbox: &Sandbox, tf: &Terraform, user_data: &str) {
-    let seed = output(tf, "seed");
+    let seed = output_string(tf, "seed");
     let iso = tf.dir().join("seed-download.iso");
     download(sandbox, &seed, &iso);
     let info = String::from_utf8(isoinfo(&iso, &["-d"])).expect("text");
@@ -142,7 +131,7 @@ fn assert_seed_content(sandbox: &Sandbox, tf: &Terraform, user_data: &str) {
     );
     assert_eq!(
         sha256_hex(&iso),
-        output(tf, "seed_sha256"),
+        output_string(tf, "seed_sha256"),
         "content_sha256 is the hash of the volume's bytes"
     );
 }
@@ -170,7 +159,7 @@ fn cloudinit_and_ignition_volumes_lifecycle() {
     assert_seed_content(&sandbox, &tf, USER_DATA_V1);
     let ignition = download(
         &sandbox,
-        &output(&tf, "ignition"),
+        &output_string(&tf, "ignition"),
         &tf.dir().join("ignition-download.json"),
     );
     assert_eq!(
@@ -180,7 +169,7 @@ fn cloudinit_and_ignition_volumes_lifecycle() {
     );
 
     // A content change is a replacement, announced by the plan, and applies as announced.
-    let old_key = output(&tf, "seed");
+    let old_key = output_string(&tf, "seed");
     tf.write_main_tf(&config(prefix, USER_DATA_V2))
         .expect("write config");
     let plan = tf.plan().expect("plan");
@@ -195,7 +184,7 @@ fn cloudinit_and_ignition_volumes_lifecycle() {
     assert_eq!(tf.plan_detailed_exitcode().expect("plan"), 0);
     assert_seed_content(&sandbox, &tf, USER_DATA_V2);
     assert_eq!(
-        output(&tf, "seed"),
+        output_string(&tf, "seed"),
         old_key,
         "same name, same key, new content"
     );
@@ -220,32 +209,6 @@ fn cloudinit_and_ignition_volumes_lifecycle() {
 }
 
 // ---------------------------------------------------------------- a guest reads its seed
-
-/// Builds (or reuses from .build/test-image) the test image into `dir`: vmlinuz, initrd.img.
-fn build_test_image(dir: &Path) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-test-image.sh");
-    let out = Command::new(&script)
-        .arg(dir)
-        .output()
-        .expect("run scripts/build-test-image.sh");
-    assert!(
-        out.status.success(),
-        "build-test-image.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `kvm` where the sandbox's libvirt can use it, else `qemu` (TCG).
-fn domain_type(sandbox: &Sandbox) -> &'static str {
-    let kvm = sandbox
-        .virsh(&["domcapabilities", "--virttype", "kvm"])
-        .expect("virsh");
-    if kvm.success() {
-        "kvm"
-    } else {
-        "qemu"
-    }
-}
 
 const GUEST_USER_DATA: &str = "#cloud-config\nhostname: guest-a\nwrite_files:\n  - path: /etc/kvmcloud-test\n    content: |\n      from terraform\n";
 const GUEST_META_DATA: &str = "instance-id: guest-a-1\nlocal-hostname: meta-a\n";

@@ -15,10 +15,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use acceptance_tests::fixtures::{build_test_image, domain_type, hcl, make_qcow2, virsh_ok};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
 const PROVIDERS: &[LocalProvider] = &[LocalProvider::Libvirt];
@@ -76,11 +76,6 @@ fn initial_nodes() -> Vec<Node> {
             seed_generation: 1,
         },
     ]
-}
-
-/// The string as an HCL quoted literal (JSON escaping is valid HCL).
-fn hcl(s: &str) -> String {
-    serde_json::to_string(s).expect("JSON string")
 }
 
 fn nodes_local(nodes: &[Node]) -> String {
@@ -324,51 +319,6 @@ output "base" {{
 
 // ---------------------------------------------------------------- helpers
 
-fn virsh_ok(sandbox: &Sandbox, args: &[&str]) -> String {
-    let out = sandbox.virsh(args).expect("run virsh");
-    assert!(out.success(), "virsh {args:?} failed: {}", out.stderr);
-    out.stdout
-}
-
-/// Builds (or reuses from .build/test-image) the test image into `dir`: vmlinuz, initrd.img.
-fn build_test_image(dir: &Path) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-test-image.sh");
-    let out = Command::new(&script)
-        .arg(dir)
-        .output()
-        .expect("run scripts/build-test-image.sh");
-    assert!(
-        out.status.success(),
-        "build-test-image.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A small, empty qcow2 made with qemu-img: the base every node's overlay points at.
-fn make_base_qcow2(dir: &Path) -> String {
-    let path = dir.join("base.qcow2");
-    let status = Command::new("qemu-img")
-        .args(["create", "-q", "-f", "qcow2"])
-        .arg(&path)
-        .arg("64M")
-        .status()
-        .expect("qemu-img must be installed (qemu-utils)");
-    assert!(status.success(), "qemu-img create failed");
-    path.to_string_lossy().into_owned()
-}
-
-/// `kvm` where the sandbox's libvirt can use it, else `qemu` (TCG).
-fn domain_type(sandbox: &Sandbox) -> &'static str {
-    let kvm = sandbox
-        .virsh(&["domcapabilities", "--virttype", "kvm"])
-        .expect("virsh");
-    if kvm.success() {
-        "kvm"
-    } else {
-        "qemu"
-    }
-}
-
 /// Each node's console once its `KVMCLOUD-BOOT-` line is complete; panics at the deadline
 /// showing what the consoles hold.
 fn wait_for_markers(sandbox: &Sandbox, nodes: &[&Node]) -> BTreeMap<&'static str, String> {
@@ -611,7 +561,7 @@ fn two_node_cluster_boots_reports_ips_updates_imports_and_destroys() {
         .expect("workspace")
         .with_timeout(COMMAND_TIMEOUT);
     build_test_image(tf.dir());
-    let base_qcow2 = make_base_qcow2(tf.dir());
+    let base_qcow2 = make_qcow2(tf.dir(), "base.qcow2", "64M");
     let images = Images {
         dir: tf.dir(),
         base_qcow2: &base_qcow2,

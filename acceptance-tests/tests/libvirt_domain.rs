@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use acceptance_tests::fixtures::virsh_ok;
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
 const PROVIDERS: &[LocalProvider] = &[LocalProvider::Libvirt];
@@ -112,12 +113,6 @@ fn terraform_data(count: usize) -> String {
 }}
 "#
     )
-}
-
-fn virsh_ok(sandbox: &Sandbox, args: &[&str]) -> String {
-    let out = sandbox.virsh(args).expect("run virsh");
-    assert!(out.success(), "virsh {args:?} failed: {}", out.stderr);
-    out.stdout
 }
 
 /// Wall time of `terraform apply` and of the following (empty) plan.

@@ -2,6 +2,7 @@
 //! private libvirtd: apply, empty second plan, drift, live and in-place updates, replacement,
 //! import, destroy leaving nothing behind, and bad input reported on the right attribute.
 
+use acceptance_tests::fixtures::{make_qcow2, output_string, virsh_ok};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
 const PROVIDERS: &[LocalProvider] = &[LocalProvider::Libvirt];
@@ -100,38 +101,12 @@ output "network" {{
     )
 }
 
-fn virsh_ok(sandbox: &Sandbox, args: &[&str]) -> String {
-    let out = sandbox.virsh(args).expect("run virsh");
-    assert!(out.success(), "virsh {args:?} failed: {}", out.stderr);
-    out.stdout
-}
-
-fn output(tf: &Terraform, name: &str) -> String {
-    tf.output_json().expect("outputs")[name]["value"]
-        .as_str()
-        .expect("string output")
-        .to_string()
-}
-
-/// A small qcow2 image made with qemu-img (a real image file, uploaded through libvirt).
-fn make_base_image(dir: &std::path::Path) -> String {
-    let path = dir.join("base.qcow2");
-    let status = std::process::Command::new("qemu-img")
-        .args(["create", "-q", "-f", "qcow2"])
-        .arg(&path)
-        .arg("64M")
-        .status()
-        .expect("qemu-img must be installed (qemu-utils)");
-    assert!(status.success(), "qemu-img create failed");
-    path.to_string_lossy().into_owned()
-}
-
 #[test]
 fn pool_volume_network_full_lifecycle() {
     let sandbox = Sandbox::start(&unique_name("acc-lv")).expect("sandbox starts");
     let prefix = "acc";
     let tf = Terraform::new(&sandbox, "", PROVIDERS).expect("workspace");
-    let base = make_base_image(tf.dir());
+    let base = make_qcow2(tf.dir(), "base.qcow2", "64M");
     let one_host = Spec {
         hosts: &[("52:54:00:aa:00:01", "10.77.0.11", "node-a")],
         overlay_gib: 1,
@@ -145,8 +120,8 @@ fn pool_volume_network_full_lifecycle() {
         0,
         "second plan must be empty"
     );
-    let overlay = output(&tf, "overlay");
-    let network_id = output(&tf, "network");
+    let overlay = output_string(&tf, "overlay");
+    let network_id = output_string(&tf, "network");
     let vol_xml = virsh_ok(&sandbox, &["vol-dumpxml", &overlay]);
     assert!(
         vol_xml.contains("<backingStore>") && vol_xml.contains("base.qcow2"),
@@ -204,7 +179,7 @@ fn pool_volume_network_full_lifecycle() {
     );
     tf.apply().expect("apply update");
     assert_eq!(
-        output(&tf, "network"),
+        output_string(&tf, "network"),
         network_id,
         "network kept, not replaced"
     );
@@ -262,7 +237,7 @@ fn pool_volume_network_full_lifecycle() {
     );
     tf.apply().expect("apply after import");
     assert_eq!(tf.plan_detailed_exitcode().unwrap(), 0);
-    assert_eq!(output(&tf, "network"), network_id);
+    assert_eq!(output_string(&tf, "network"), network_id);
     // Import of a volume by its key.
     tf.run(&["state", "rm", "libvirt_volume.overlay"])
         .unwrap()
@@ -364,7 +339,10 @@ fn bad_input_is_reported_on_the_attribute_and_nothing_is_orphaned() {
   name = "v.qcow2"
   capacity { value = 1048576 }
 }"#,
-        &["Insufficient target blocks", "At least 1 \"target\" blocks are required"],
+        &[
+            "Insufficient target blocks",
+            "At least 1 \"target\" blocks are required",
+        ],
     );
     // A missing pool: reported on `pool`, and the state records nothing.
     expect_failure(

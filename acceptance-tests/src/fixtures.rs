@@ -1,0 +1,67 @@
+//! Small helpers the libvirt acceptance tests share: test images, guest type, HCL quoting,
+//! and assertions on virsh and terraform outputs.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{Sandbox, Terraform};
+
+/// `s` as an HCL string literal (JSON string syntax is valid HCL).
+pub fn hcl(s: &str) -> String {
+    serde_json::to_string(s).expect("a string always serialises")
+}
+
+/// `virsh ARGS` inside the sandbox; panics with virsh's error when it fails.
+pub fn virsh_ok(sandbox: &Sandbox, args: &[&str]) -> String {
+    let out = sandbox.virsh(args).expect("run virsh");
+    assert!(out.success(), "virsh {args:?} failed: {}", out.stderr);
+    out.stdout
+}
+
+/// A root output that must be a string.
+pub fn output_string(tf: &Terraform, name: &str) -> String {
+    tf.output_json().expect("outputs")[name]["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("output {name} is not a string"))
+        .to_string()
+}
+
+/// An empty qcow2 image of `size` (qemu-img syntax, e.g. "64M") at `dir/name`; its path.
+pub fn make_qcow2(dir: &Path, name: &str, size: &str) -> String {
+    let path = dir.join(name);
+    let status = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&path)
+        .arg(size)
+        .status()
+        .expect("qemu-img must be installed (qemu-utils)");
+    assert!(status.success(), "qemu-img create failed");
+    path.to_string_lossy().into_owned()
+}
+
+/// Builds (or reuses from .build/test-image) the bootable test image into `dir`:
+/// `vmlinuz` and `initrd.img` (see scripts/build-test-image.sh).
+pub fn build_test_image(dir: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-test-image.sh");
+    let out = Command::new(&script)
+        .arg(dir)
+        .output()
+        .expect("run scripts/build-test-image.sh");
+    assert!(
+        out.status.success(),
+        "build-test-image.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `kvm` where the sandbox's libvirt can use it, else `qemu` (TCG): detected, not assumed.
+pub fn domain_type(sandbox: &Sandbox) -> &'static str {
+    let kvm = sandbox
+        .virsh(&["domcapabilities", "--virttype", "kvm"])
+        .expect("virsh");
+    if kvm.success() {
+        "kvm"
+    } else {
+        "qemu"
+    }
+}
