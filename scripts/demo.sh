@@ -36,7 +36,7 @@ CFG
 export TF_CLI_CONFIG_FILE=$work/cli.tfrc
 export TF_IN_AUTOMATION=1
 
-step "Making a base image (a blank 1 GiB qcow2: booting guests arrives with the domain resource)"
+step "Making a base image (a blank 1 GiB qcow2: the quickstart manages storage and networks, not guests)"
 qemu-img create -q -f qcow2 "$work/base.qcow2" 1G
 
 run() { "$@"; }
