@@ -161,8 +161,8 @@ mod plugin {
     use std::time::{Duration, Instant};
 
     use anyhow::{bail, Context, Result};
-    use base64::Engine;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tfplugin::client::Handshake;
 
     const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
     const MAGIC_COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
@@ -244,7 +244,17 @@ mod plugin {
                     binary.display()
                 );
             }
-            (process.addr, process.server_cert) = parse_handshake(&line)?;
+            let handshake = Handshake::parse(&line)?;
+            let shape = (
+                handshake.core_version.as_str(),
+                handshake.app_version.as_str(),
+                handshake.network.as_str(),
+                handshake.protocol.as_str(),
+            );
+            if shape != ("1", "5", "tcp", "grpc") {
+                bail!("handshake line {line:?} is not `1|5|tcp|ADDR|grpc|CERT`");
+            }
+            (process.addr, process.server_cert) = (handshake.addr, handshake.server_cert);
             Ok(process)
         }
     }
@@ -254,24 +264,6 @@ mod plugin {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-    }
-
-    /// Address and server certificate from `1|5|tcp|ADDR|grpc|CERT`.
-    fn parse_handshake(line: &str) -> Result<(SocketAddr, CertificateDer<'static>)> {
-        let fields: Vec<&str> = line.trim_end().split('|').collect();
-        let [core, app, network, addr, protocol, cert] = fields[..] else {
-            bail!("handshake line {line:?} does not have 6 fields");
-        };
-        if (core, app, network, protocol) != ("1", "5", "tcp", "grpc") {
-            bail!("handshake line {line:?} is not `1|5|tcp|ADDR|grpc|CERT`");
-        }
-        let addr = addr
-            .parse()
-            .with_context(|| format!("address {addr:?} in the handshake line"))?;
-        let cert = base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(cert)
-            .with_context(|| format!("certificate in handshake line {line:?}"))?;
-        Ok((addr, CertificateDer::from(cert)))
     }
 }
 
@@ -283,14 +275,11 @@ mod grpc {
     use std::time::Instant;
 
     use anyhow::{Context, Result};
-    use hyper_util::rt::TokioIo;
-    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-    use rustls::crypto::WebPkiSupportedAlgorithms;
-    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    use rustls::{DigitallySignedStruct, SignatureScheme};
+    use rustls::pki_types::CertificateDer;
+    use tfplugin::client;
     use tfplugin::proto::tfplugin5::get_provider_schema;
     use tfplugin::proto::tfplugin5::provider_client::ProviderClient;
-    use tonic::transport::{Channel, Endpoint};
+    use tonic::transport::Channel;
 
     use crate::plugin::{ClientIdentity, ProviderProcess};
     use crate::stats::Samples;
@@ -353,87 +342,16 @@ mod grpc {
         server_cert: &CertificateDer<'static>,
         client: &ClientIdentity,
     ) -> Result<rustls::ClientConfig> {
-        let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let verifier = Arc::new(PinnedServerCert {
-            expected: server_cert.clone(),
-            algorithms: crypto.signature_verification_algorithms,
-        });
-        let mut config = rustls::ClientConfig::builder_with_provider(crypto)
-            .with_safe_default_protocol_versions()?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_client_auth_cert(vec![client.der.clone()], client.key.clone_key())
-            .context("client certificate refused by rustls")?;
-        config.alpn_protocols = vec![b"h2".to_vec()];
-        Ok(config)
+        let identity = (client.der.clone(), client.key.clone_key());
+        client::client_tls_config(server_cert, Some(identity))
+            .context("client certificate refused by rustls")
     }
 
     /// A fresh gRPC channel (TCP, TLS handshake, HTTP/2) to `addr`.
     async fn mtls_channel(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> Result<Channel> {
-        let connector = tokio_rustls::TlsConnector::from(config);
-        Endpoint::from_shared(format!("http://{addr}"))?
-            .connect_with_connector(tower::service_fn(move |_| {
-                let connector = connector.clone();
-                async move {
-                    let tcp = tokio::net::TcpStream::connect(addr).await?;
-                    // Terraform's Go client has Nagle off (Go's default for TCP).
-                    tcp.set_nodelay(true)?;
-                    let name = ServerName::try_from("localhost").expect("valid DNS name");
-                    let tls = connector.connect(name, tcp).await?;
-                    Ok::<_, std::io::Error>(TokioIo::new(tls))
-                }
-            }))
+        client::mtls_channel(addr, config)
             .await
             .with_context(|| format!("mTLS connection to the provider at {addr}"))
-    }
-
-    /// Trusts exactly the certificate of the handshake line, as Terraform's client does (it is a
-    /// CA certificate, which webpki refuses as an end-entity certificate, so it is pinned).
-    #[derive(Debug)]
-    struct PinnedServerCert {
-        expected: CertificateDer<'static>,
-        algorithms: WebPkiSupportedAlgorithms,
-    }
-
-    impl ServerCertVerifier for PinnedServerCert {
-        fn verify_server_cert(
-            &self,
-            end_entity: &CertificateDer<'_>,
-            _intermediates: &[CertificateDer<'_>],
-            _server_name: &ServerName<'_>,
-            _ocsp: &[u8],
-            _now: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            if end_entity.as_ref() == self.expected.as_ref() {
-                Ok(ServerCertVerified::assertion())
-            } else {
-                Err(rustls::Error::InvalidCertificate(
-                    rustls::CertificateError::UnknownIssuer,
-                ))
-            }
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.algorithms.supported_schemes()
-        }
     }
 }
 

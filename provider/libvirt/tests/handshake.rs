@@ -3,24 +3,19 @@
 //! Terraform generates (self-signed ECDSA CA certificate for "localhost"), then gRPC
 //! calls to the provider, health and controller services over that TLS connection.
 
-use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
-use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tfplugin::client::{self, Handshake};
 use tfplugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use tfplugin::proto::plugin::Empty;
 use tfplugin::proto::tfplugin5::get_provider_schema;
 use tfplugin::proto::tfplugin5::provider_client::ProviderClient;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
@@ -71,37 +66,6 @@ impl ClientIdentity {
     }
 }
 
-/// The fields of go-plugin's handshake line `CORE|APP|NETWORK|ADDR|PROTOCOL|CERT`.
-#[derive(Debug)]
-struct Handshake {
-    core_version: String,
-    app_version: String,
-    network: String,
-    addr: SocketAddr,
-    protocol: String,
-    server_cert: CertificateDer<'static>,
-}
-
-impl Handshake {
-    fn parse(line: &str) -> Self {
-        let fields: Vec<&str> = line.trim_end().split('|').collect();
-        assert_eq!(fields.len(), 6, "handshake line {line:?} has 6 fields");
-        let cert = base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(fields[5])
-            .unwrap_or_else(|e| panic!("certificate in {line:?} is base64 without padding: {e}"));
-        Self {
-            core_version: fields[0].to_string(),
-            app_version: fields[1].to_string(),
-            network: fields[2].to_string(),
-            addr: fields[3]
-                .parse()
-                .unwrap_or_else(|e| panic!("address {:?}: {e}", fields[3])),
-            protocol: fields[4].to_string(),
-            server_cert: CertificateDer::from(cert),
-        }
-    }
-}
-
 /// A provider process started with Terraform's environment. Killed when dropped.
 struct RunningProvider {
     child: Child,
@@ -135,12 +99,13 @@ impl RunningProvider {
             .expect("stdout readable");
         Self {
             child,
-            handshake: Handshake::parse(&line),
+            handshake: Handshake::parse(&line).expect("a go-plugin handshake line"),
         }
     }
 
     async fn channel(&self, client: &ClientIdentity) -> Result<Channel, tonic::transport::Error> {
-        mtls_channel(self.handshake.addr, &self.handshake.server_cert, client).await
+        let config = client_tls_config(&self.handshake.server_cert, Some(client));
+        client::mtls_channel(self.handshake.addr, config).await
     }
 
     async fn wait_for_exit(mut self) -> std::process::ExitStatus {
@@ -151,105 +116,14 @@ impl RunningProvider {
     }
 }
 
-/// Trusts exactly the certificate from the handshake line, for the name "localhost",
-/// like Terraform's client (which puts that one certificate in its root pool). The
-/// certificate is a CA certificate, which webpki refuses as a server's end-entity
-/// certificate, so it is pinned rather than path-validated.
-#[derive(Debug)]
-struct PinnedServerCert {
-    expected: CertificateDer<'static>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinnedServerCert {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() != self.expected.as_ref() {
-            return Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer,
-            ));
-        }
-        webpki::EndEntityCert::try_from(end_entity)
-            .and_then(|cert| cert.verify_is_valid_for_subject_name(server_name))
-            .map_err(|_| {
-                rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
-            })?;
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-/// Terraform's side of the TLS connection: trusts the handshake's certificate and
-/// presents `client`'s certificate (or none).
+/// Terraform's side of the TLS connection (see `tfplugin::client`), presenting `client`'s
+/// certificate or none.
 fn client_tls_config(
     server_cert: &CertificateDer<'static>,
     client: Option<&ClientIdentity>,
 ) -> Arc<rustls::ClientConfig> {
-    let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(PinnedServerCert {
-        expected: server_cert.clone(),
-        algorithms: crypto.signature_verification_algorithms,
-    });
-    let builder = rustls::ClientConfig::builder_with_provider(crypto)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .dangerous()
-        .with_custom_certificate_verifier(verifier);
-    let mut config = match client {
-        Some(c) => builder
-            .with_client_auth_cert(vec![c.der.clone()], c.key.clone_key())
-            .expect("client certificate accepted by rustls"),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    Arc::new(config)
-}
-
-/// A gRPC channel over mutual TLS to `addr`, presenting `client`'s certificate.
-async fn mtls_channel(
-    addr: SocketAddr,
-    server_cert: &CertificateDer<'static>,
-    client: &ClientIdentity,
-) -> Result<Channel, tonic::transport::Error> {
-    let connector = tokio_rustls::TlsConnector::from(client_tls_config(server_cert, Some(client)));
-    Endpoint::from_shared(format!("http://{addr}"))
-        .expect("endpoint")
-        .connect_with_connector(tower::service_fn(move |_| {
-            let connector = connector.clone();
-            async move {
-                let tcp = tokio::net::TcpStream::connect(addr).await?;
-                let tls = connector.connect(localhost(), tcp).await?;
-                Ok::<_, std::io::Error>(TokioIo::new(tls))
-            }
-        }))
-        .await
+    let identity = client.map(|c| (c.der.clone(), c.key.clone_key()));
+    Arc::new(client::client_tls_config(server_cert, identity).expect("client TLS configuration"))
 }
 
 fn localhost() -> ServerName<'static> {

@@ -9,6 +9,7 @@
 //!   their plan ([`plan`]);
 //! * diagnostics that point at attribute paths ([`diag`]).
 
+pub mod client;
 pub mod codec;
 pub mod diag;
 pub mod docs;
