@@ -65,3 +65,52 @@ pub fn domain_type(sandbox: &Sandbox) -> &'static str {
         "qemu"
     }
 }
+
+/// The `terraform` block naming our libvirt provider, which every test configuration starts with.
+pub const LIBVIRT_PROVIDER: &str = r#"terraform {
+  required_providers {
+    libvirt = { source = "kvmcloud/libvirt" }
+  }
+}
+"#;
+
+/// A directory pool `libvirt_pool.p` named `PREFIX-pool` under /var/lib/libvirt (inside the sandbox).
+pub fn dir_pool_hcl(prefix: &str) -> String {
+    format!(
+        r#"resource "libvirt_pool" "p" {{
+  type = "dir"
+  name = "{prefix}-pool"
+  target {{
+    path = "/var/lib/libvirt/{prefix}-pool"
+  }}
+}}
+"#
+    )
+}
+
+/// Raw volumes `libvirt_volume.kernel` and `libvirt_volume.initrd` in `libvirt_pool.p`, uploaded
+/// from the test image in `image_dir`: the test image boots directly from them (no root disk).
+pub fn boot_volumes_hcl(image_dir: &Path) -> String {
+    let image = |f: &str| hcl(&image_dir.join(f).to_string_lossy());
+    let volume = |resource: &str, name: &str| {
+        let source = image(name);
+        format!(
+            r#"resource "libvirt_volume" "{resource}" {{
+  pool           = libvirt_pool.p.name
+  name           = "{name}"
+  content_source = {source}
+  target {{
+    format {{
+      type = "raw"
+    }}
+  }}
+}}
+"#
+        )
+    };
+    format!(
+        "{}\n{}",
+        volume("kernel", "vmlinuz"),
+        volume("initrd", "initrd.img")
+    )
+}

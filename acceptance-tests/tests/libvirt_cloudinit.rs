@@ -8,7 +8,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use acceptance_tests::fixtures::{build_test_image, domain_type, hcl, output_string};
+use acceptance_tests::fixtures::{
+    boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, hcl, output_string,
+    LIBVIRT_PROVIDER,
+};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
 const PROVIDERS: &[LocalProvider] = &[LocalProvider::Libvirt];
@@ -26,22 +29,11 @@ fn evaluated(s: &str) -> String {
 }
 
 fn config(prefix: &str, user_data: &str) -> String {
+    let dir_pool = dir_pool_hcl(prefix);
     format!(
         r#"
-terraform {{
-  required_providers {{
-    libvirt = {{ source = "kvmcloud/libvirt" }}
-  }}
-}}
-
-resource "libvirt_pool" "p" {{
-  type = "dir"
-  name = "{prefix}-pool"
-  target {{
-    path = "/var/lib/libvirt/{prefix}-pool"
-  }}
-}}
-
+{LIBVIRT_PROVIDER}
+{dir_pool}
 resource "libvirt_cloudinit_disk" "seed" {{
   name      = "seed.iso"
   pool      = libvirt_pool.p.name
@@ -214,45 +206,13 @@ const GUEST_USER_DATA: &str = "#cloud-config\nhostname: guest-a\nwrite_files:\n 
 const GUEST_META_DATA: &str = "instance-id: guest-a-1\nlocal-hostname: meta-a\n";
 
 fn guest_config(prefix: &str, image_dir: &Path, virt_type: &str, console_log: &str) -> String {
-    let image = |f: &str| image_dir.join(f).to_string_lossy().into_owned();
+    let dir_pool = dir_pool_hcl(prefix);
+    let boot_volumes = boot_volumes_hcl(image_dir);
     format!(
         r#"
-terraform {{
-  required_providers {{
-    libvirt = {{ source = "kvmcloud/libvirt" }}
-  }}
-}}
-
-resource "libvirt_pool" "p" {{
-  type = "dir"
-  name = "{prefix}-pool"
-  target {{
-    path = "/var/lib/libvirt/{prefix}-pool"
-  }}
-}}
-
-resource "libvirt_volume" "kernel" {{
-  pool           = libvirt_pool.p.name
-  name           = "vmlinuz"
-  content_source = "{kernel}"
-  target {{
-    format {{
-      type = "raw"
-    }}
-  }}
-}}
-
-resource "libvirt_volume" "initrd" {{
-  pool           = libvirt_pool.p.name
-  name           = "initrd.img"
-  content_source = "{initrd}"
-  target {{
-    format {{
-      type = "raw"
-    }}
-  }}
-}}
-
+{LIBVIRT_PROVIDER}
+{dir_pool}
+{boot_volumes}
 resource "libvirt_cloudinit_disk" "seed" {{
   name      = "guest-a-seed.iso"
   pool      = libvirt_pool.p.name
@@ -312,8 +272,6 @@ resource "libvirt_domain" "guest" {{
   }}
 }}
 "#,
-        kernel = image("vmlinuz"),
-        initrd = image("initrd.img"),
         user_data = hcl(GUEST_USER_DATA),
         meta_data = hcl(GUEST_META_DATA),
     )

@@ -18,7 +18,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use acceptance_tests::fixtures::{build_test_image, domain_type, hcl, make_qcow2, virsh_ok};
+use acceptance_tests::fixtures::{
+    boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, hcl, make_qcow2, virsh_ok,
+    LIBVIRT_PROVIDER,
+};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
 const PROVIDERS: &[LocalProvider] = &[LocalProvider::Libvirt];
@@ -105,15 +108,11 @@ struct Images<'a> {
 }
 
 fn config(images: &Images, virt_type: &str, nodes: &[Node]) -> String {
-    let image = |f: &str| images.dir.join(f).to_string_lossy().into_owned();
+    let dir_pool = dir_pool_hcl(PREFIX);
+    let boot_volumes = boot_volumes_hcl(images.dir);
     format!(
         r#"
-terraform {{
-  required_providers {{
-    libvirt = {{ source = "kvmcloud/libvirt" }}
-  }}
-}}
-
+{LIBVIRT_PROVIDER}
 locals {{
   nodes = {{
 {nodes}  }}
@@ -144,37 +143,8 @@ resource "libvirt_network" "n" {{
   }}
 }}
 
-resource "libvirt_pool" "p" {{
-  type = "dir"
-  name = "{PREFIX}-pool"
-  target {{
-    path = "/var/lib/libvirt/{PREFIX}-pool"
-  }}
-}}
-
-# The test image boots directly from its kernel and initramfs (it has no root disk).
-resource "libvirt_volume" "kernel" {{
-  pool           = libvirt_pool.p.name
-  name           = "vmlinuz"
-  content_source = "{kernel}"
-  target {{
-    format {{
-      type = "raw"
-    }}
-  }}
-}}
-
-resource "libvirt_volume" "initrd" {{
-  pool           = libvirt_pool.p.name
-  name           = "initrd.img"
-  content_source = "{initrd}"
-  target {{
-    format {{
-      type = "raw"
-    }}
-  }}
-}}
-
+{dir_pool}
+{boot_volumes}
 resource "libvirt_volume" "base" {{
   pool           = libvirt_pool.p.name
   name           = "base.qcow2"
@@ -311,8 +281,6 @@ output "base" {{
 }}
 "#,
         nodes = nodes_local(nodes),
-        kernel = image("vmlinuz"),
-        initrd = image("initrd.img"),
         base = images.base_qcow2,
     )
 }

@@ -6,23 +6,16 @@
 
 use std::time::{Duration, Instant};
 
-use acceptance_tests::fixtures::virsh_ok;
+use acceptance_tests::fixtures::{virsh_ok, LIBVIRT_PROVIDER};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
 const PROVIDERS: &[LocalProvider] = &[LocalProvider::Libvirt];
-
-const HEADER: &str = r#"terraform {
-  required_providers {
-    libvirt = { source = "kvmcloud/libvirt" }
-  }
-}
-"#;
 
 /// A realistic stopped domain: machine alias, boot order, features, clock, devices and
 /// a QEMU command-line argument, as users write them.
 fn stopped_domains(count: usize) -> String {
     format!(
-        r#"{HEADER}
+        r#"{LIBVIRT_PROVIDER}
 resource "libvirt_domain" "d" {{
   count   = {count}
   type    = "qemu"
@@ -176,7 +169,7 @@ fn twenty_stopped_domains_apply_plan_empty_and_destroy() {
 
 fn running_domain(on_crash: &str, link: &str) -> String {
     format!(
-        r#"{HEADER}
+        r#"{LIBVIRT_PROVIDER}
 resource "libvirt_domain" "vm" {{
   type             = "qemu"
   name             = "acc-run"
@@ -320,7 +313,7 @@ fn failed_start_is_recorded_tainted_and_unknown_machine_is_refused_at_plan() {
     let sandbox = Sandbox::start(&unique_name("acc-dombad")).expect("sandbox starts");
     let domain = |machine: &str, disk: &str| {
         format!(
-            r#"{HEADER}
+            r#"{LIBVIRT_PROVIDER}
 resource "libvirt_domain" "vm" {{
   type             = "qemu"
   name             = "acc-bad"

@@ -2,7 +2,9 @@
 //! private libvirtd: apply, empty second plan, drift, live and in-place updates, replacement,
 //! import, destroy leaving nothing behind, and bad input reported on the right attribute.
 
-use acceptance_tests::fixtures::{make_qcow2, output_string, virsh_ok};
+use acceptance_tests::fixtures::{
+    dir_pool_hcl, make_qcow2, output_string, virsh_ok, LIBVIRT_PROVIDER,
+};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
 const PROVIDERS: &[LocalProvider] = &[LocalProvider::Libvirt];
@@ -19,22 +21,11 @@ fn config(prefix: &str, base_image: &str, spec: &Spec) -> String {
         .iter()
         .map(|(mac, ip, name)| format!("      host {{\n        mac  = \"{mac}\"\n        ip   = \"{ip}\"\n        name = \"{name}\"\n      }}\n"))
         .collect();
+    let dir_pool = dir_pool_hcl(prefix);
     format!(
         r#"
-terraform {{
-  required_providers {{
-    libvirt = {{ source = "kvmcloud/libvirt" }}
-  }}
-}}
-
-resource "libvirt_pool" "p" {{
-  type = "dir"
-  name = "{prefix}-pool"
-  target {{
-    path = "/var/lib/libvirt/{prefix}-pool"
-  }}
-}}
-
+{LIBVIRT_PROVIDER}
+{dir_pool}
 resource "libvirt_volume" "base" {{
   pool           = libvirt_pool.p.name
   name           = "base.qcow2"
@@ -268,14 +259,9 @@ fn pool_volume_network_full_lifecycle() {
 fn bad_input_is_reported_on_the_attribute_and_nothing_is_orphaned() {
     let sandbox = Sandbox::start(&unique_name("acc-lv-bad")).expect("sandbox starts");
     let tf = Terraform::new(&sandbox, "", PROVIDERS).expect("workspace");
-    let header = r#"terraform {
-  required_providers {
-    libvirt = { source = "kvmcloud/libvirt" }
-  }
-}
-"#;
     let expect_failure = |body: &str, needles: &[&str]| -> String {
-        tf.write_main_tf(&format!("{header}{body}")).unwrap();
+        tf.write_main_tf(&format!("{LIBVIRT_PROVIDER}{body}"))
+            .unwrap();
         let out = tf
             .run(&["apply", "-auto-approve", "-input=false", "-no-color"])
             .unwrap();

@@ -1,20 +1,14 @@
 //! Terraform finds our libvirt provider through `dev_overrides` and completes the go-plugin
 //! handshake (mTLS gRPC over the sandbox's loopback) before any resource test depends on it.
 
+use acceptance_tests::fixtures::LIBVIRT_PROVIDER;
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
-
-const CONFIG: &str = r#"
-terraform {
-  required_providers {
-    libvirt = { source = "kvmcloud/libvirt" }
-  }
-}
-"#;
 
 #[test]
 fn terraform_reads_the_libvirt_provider_schema_inside_the_sandbox() {
     let sandbox = Sandbox::start(&unique_name("acc-handshake")).expect("sandbox starts");
-    let tf = Terraform::new(&sandbox, CONFIG, &[LocalProvider::Libvirt]).expect("workspace");
+    let tf =
+        Terraform::new(&sandbox, LIBVIRT_PROVIDER, &[LocalProvider::Libvirt]).expect("workspace");
 
     let output = tf
         .run(&["providers", "schema", "-json"])
