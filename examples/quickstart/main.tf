@@ -1,8 +1,11 @@
-# Quickstart: the libvirt building blocks of a private cloud.
-# A storage pool, a base image uploaded once, one copy-on-write qcow2 overlay per node,
-# and a NAT network with a fixed DHCP lease per node.
+# Quickstart: a small private cloud on one libvirt host. A NAT network with DHCP, a
+# directory storage pool, a base image uploaded into it once, and `node_count` virtual
+# machines from modules/libvirt-node, each on its own disk over the shared base image.
+#
+# Nodes are keyed node-01, node-02, ...: changing node_count adds or removes only the
+# nodes at the end, leaving the others (and the network and pool) untouched.
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.9"
   required_providers {
     libvirt = {
       source  = "kvmcloud/libvirt"
@@ -17,7 +20,9 @@ provider "libvirt" {
 }
 
 locals {
-  nodes = { for i in range(var.node_count) : format("node-%02d", i + 1) => i }
+  nodes = toset([for i in range(var.node_count) : format("node-%02d", i + 1)])
+  # Direct kernel boot (the project's test image) or a cloud image booting from its disk.
+  direct_boot = var.kernel_image != null
 }
 
 resource "libvirt_pool" "cloud" {
@@ -30,33 +35,35 @@ resource "libvirt_pool" "cloud" {
 
 resource "libvirt_volume" "base" {
   pool           = libvirt_pool.cloud.name
-  name           = "${var.prefix}-base.qcow2"
+  name           = "${var.prefix}-base.${var.base_image_format == "qcow2" ? "qcow2" : "img"}"
   content_source = var.base_image
   target {
     format {
-      type = "qcow2"
+      type = var.base_image_format
     }
   }
 }
 
-resource "libvirt_volume" "node" {
-  for_each = local.nodes
-
-  pool = libvirt_pool.cloud.name
-  name = "${var.prefix}-${each.key}.qcow2"
-  capacity {
-    value = var.node_disk_gib
-    unit  = "GiB"
-  }
+resource "libvirt_volume" "kernel" {
+  count          = local.direct_boot ? 1 : 0
+  pool           = libvirt_pool.cloud.name
+  name           = "${var.prefix}-vmlinuz"
+  content_source = var.kernel_image
   target {
     format {
-      type = "qcow2"
+      type = "raw"
     }
   }
-  backing_store {
-    path = libvirt_volume.base.id
+}
+
+resource "libvirt_volume" "initrd" {
+  count          = var.initrd_image != null ? 1 : 0
+  pool           = libvirt_pool.cloud.name
+  name           = "${var.prefix}-initrd.img"
+  content_source = var.initrd_image
+  target {
     format {
-      type = "qcow2"
+      type = "raw"
     }
   }
 }
@@ -75,17 +82,42 @@ resource "libvirt_network" "cloud" {
     prefix  = tonumber(split("/", var.cidr)[1])
     dhcp {
       range {
-        start = cidrhost(var.cidr, 100)
+        start = cidrhost(var.cidr, 10)
         end   = cidrhost(var.cidr, 200)
-      }
-      dynamic "host" {
-        for_each = local.nodes
-        content {
-          mac  = format("52:54:00:00:01:%02x", host.value + 1)
-          name = host.key
-          ip   = cidrhost(var.cidr, 10 + host.value)
-        }
       }
     }
   }
+}
+
+module "node" {
+  source   = "../../modules/libvirt-node"
+  for_each = local.nodes
+
+  name           = "${var.prefix}-${each.key}"
+  pool           = libvirt_pool.cloud.name
+  disk_mode      = var.disk_mode
+  base_volume_id = libvirt_volume.base.id
+  # In copy mode the node's disk is a full copy of the same image file.
+  base_volume_format = var.base_image_format
+  copy_source        = var.base_image
+  disk_size_gib      = var.disk_mode == "overlay" ? var.node_disk_gib : null
+
+  user_data = join("\n", concat(
+    ["#cloud-config", "hostname: ${var.prefix}-${each.key}"],
+    length(var.ssh_authorized_keys) == 0 ? [] : concat(["ssh_authorized_keys:"], [for key in var.ssh_authorized_keys : "  - ${key}"]),
+    [""],
+  ))
+
+  domain_type = var.domain_type
+  memory_mib  = var.node_memory_mib
+  vcpu        = var.node_vcpu
+
+  network_interfaces = [{ network = libvirt_network.cloud.name }]
+
+  kernel         = local.direct_boot ? libvirt_volume.kernel[0].id : null
+  initrd         = var.initrd_image != null ? libvirt_volume.initrd[0].id : null
+  kernel_cmdline = local.direct_boot ? var.kernel_cmdline : null
+
+  shutdown_timeout    = var.shutdown_timeout
+  wait_for_ip_timeout = var.wait_for_ip_timeout
 }

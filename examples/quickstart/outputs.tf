@@ -3,12 +3,20 @@ output "network_id" {
   value       = libvirt_network.cloud.id
 }
 
-output "node_disks" {
-  description = "Path of each node's overlay disk."
-  value       = { for k, v in libvirt_volume.node : k => v.id }
+output "nodes" {
+  description = "Each node: domain UUID, MAC addresses, IP addresses and disk volume."
+  value = {
+    for key, node in module.node : key => {
+      id             = node.id
+      name           = node.name
+      mac_addresses  = node.mac_addresses
+      ip_addresses   = node.ip_addresses
+      disk_volume_id = node.disk_volume_id
+    }
+  }
 }
 
 output "node_ips" {
-  description = "Fixed DHCP address of each node."
-  value       = { for h in libvirt_network.cloud.ip[0].dhcp[0].host : h.name => h.ip }
+  description = "First IP address of each node (from its DHCP lease), null until it has one."
+  value       = { for key, node in module.node : node.name => try(node.ip_addresses[0], null) }
 }
