@@ -56,6 +56,12 @@ resource "libvirt_domain" "this" {
   running          = var.running
   shutdown_timeout = var.shutdown_timeout
 
+  lifecycle {
+    # A new disk (disk_mode or base changed) under the same name needs a new machine; a
+    # disk grown in place keeps its id and the machine. A new seed is read at next boot.
+    replace_triggered_by = [libvirt_volume.disk.id]
+  }
+
   wait_for_ip_source  = var.ip_address_source
   wait_for_ip_timeout = var.wait_for_ip_timeout
 
