@@ -1,150 +1,22 @@
 //! `libvirt-docs --out docs [--examples examples]`: writes the provider's Registry
-//! documentation (index.md, resources/<name>.md, data-sources/<name>.md) from its schemas
-//! and the hand-written examples in `examples/resources/<type>/{resource.tf,import.sh}`
-//! and `examples/data-sources/<type>/data-source.tf`. Run by `make docs`;
-//! the test `docs_current` fails when the checked-in docs differ from a fresh run.
+//! documentation from its schemas and hand-written examples (see `tfplugin::docs::generator`).
+//! Run by `make docs`; the test `docs_current` fails when the checked-in docs differ from a
+//! fresh run.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use libvirt_provider::LibvirtProvider;
-use tfplugin::docs::{render_provider_index, render_resource, DocKind, PageRef};
-use tfplugin::Provider;
-
-const USAGE: &str = "usage: libvirt-docs --out DIR [--examples DIR]";
-
-#[derive(Debug, thiserror::Error)]
-enum DocsError {
-    #[error("{0}\n{USAGE}")]
-    Usage(String),
-    #[error("missing example for {type_name}: write {path}")]
-    MissingExample { type_name: String, path: PathBuf },
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-struct Args {
-    out: PathBuf,
-    examples: PathBuf,
-}
-
-impl Args {
-    fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, DocsError> {
-        let (mut out, mut examples) = (None, PathBuf::from("examples"));
-        while let Some(flag) = args.next() {
-            let mut value = || {
-                args.next()
-                    .map(PathBuf::from)
-                    .ok_or_else(|| DocsError::Usage(format!("{flag} needs a directory")))
-            };
-            match flag.as_str() {
-                "--out" => out = Some(value()?),
-                "--examples" => examples = value()?,
-                other => return Err(DocsError::Usage(format!("unknown argument {other:?}"))),
-            }
-        }
-        let out = out.ok_or_else(|| DocsError::Usage("--out is required".into()))?;
-        Ok(Args { out, examples })
-    }
-}
+use tfplugin::docs::generator::{self, IndexText};
 
 fn main() -> ExitCode {
-    match Args::parse(std::env::args().skip(1)).and_then(|args| generate(&args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("libvirt-docs: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn generate(args: &Args) -> Result<(), DocsError> {
-    let provider = LibvirtProvider::default();
-    let resources = provider.resources();
-    let data_sources = provider.data_sources();
-    let pages: Vec<PageRef> = resources
-        .iter()
-        .map(|r| PageRef {
-            type_name: r.type_name(),
-            kind: DocKind::Resource,
-            schema: r.schema(),
-        })
-        .chain(data_sources.iter().map(|d| PageRef {
-            type_name: d.type_name(),
-            kind: DocKind::DataSource,
-            schema: d.schema(),
-        }))
-        .collect();
-    for page in &pages {
-        let dir = args
-            .examples
-            .join(page.kind.directory())
-            .join(page.type_name);
-        let example = read_example(&dir.join(page.kind.example_file()), page.type_name)?;
-        // Only resources can be imported.
-        let import = match page.kind {
-            DocKind::Resource => read_optional(&dir.join("import.sh"))?,
-            DocKind::DataSource => None,
-        };
-        let doc = render_resource(
-            page.type_name,
-            page.kind,
-            page.schema,
-            &example,
-            import.as_deref(),
-        );
-        write(&args.out.join(page.file_path()), &doc)?;
-    }
-    let index = render_provider_index(
-        "libvirt",
-        &provider.schema(),
-        &pages,
-        PROVIDER_EXAMPLE,
-        GUIDE,
-    );
-    write(&args.out.join("index.md"), &index)
-}
-
-fn read_example(path: &Path, type_name: &str) -> Result<String, DocsError> {
-    read_optional(path)?.ok_or_else(|| DocsError::MissingExample {
-        type_name: type_name.to_string(),
-        path: path.to_path_buf(),
-    })
-}
-
-/// The file's text, or None when it does not exist.
-fn read_optional(path: &Path) -> Result<Option<String>, DocsError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(DocsError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
-fn write(path: &Path, text: &str) -> Result<(), DocsError> {
-    let err = |source| DocsError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(err)?;
-    }
-    std::fs::write(path, text).map_err(err)?;
-    println!("wrote {}", path.display());
-    Ok(())
+    generator::main(
+        &LibvirtProvider::default(),
+        &IndexText {
+            name: "libvirt",
+            example_hcl: PROVIDER_EXAMPLE,
+            guide_md: GUIDE,
+        },
+    )
 }
 
 const PROVIDER_EXAMPLE: &str = r#"terraform {

@@ -4,6 +4,8 @@
 //! section under an anchor (`nestedblock--a--b`) and its parent links to it, so deep
 //! schemas read one level at a time.
 
+pub mod generator;
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
