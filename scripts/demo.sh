@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
 # The main job end to end on this machine: build and install the providers into a local
-# filesystem mirror, start a private libvirtd (own network + mount namespace, host
-# untouched), `terraform init` + `apply` examples/quickstart, check that a second plan is
-# empty, show the outputs, destroy, and stop the private libvirtd.
+# filesystem mirror, build the small bootable test image, start a private libvirtd (own
+# network + mount namespace, host untouched), `terraform init` + `apply` examples/quickstart
+# (a NAT network, a dir pool, the base image uploaded once, NODES virtual machines from
+# modules/libvirt-node that boot and take a DHCP lease), check that a second plan is empty,
+# show the outputs and what libvirt holds, destroy, stop the private libvirtd, print timings.
 #
 #   LIBVIRT_DEFAULT_URI=qemu:///system KVMCLOUD_USE_HOST_LIBVIRT=1 scripts/demo.sh
-# runs the same against your own libvirtd instead.
+# runs the same against your own libvirtd instead. NODES=3 scripts/demo.sh boots three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 work=$root/.build/demo
 sandbox=kvmcloud-demo
+nodes=${NODES:-2}
 mkdir -p "$work"
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 ms() { date +%s%3N; }
 elapsed() { printf '%d.%03ds' $(( ($2 - $1) / 1000 )) $(( ($2 - $1) % 1000 )); }
+phases=()
+# `timed NAME CMD...` runs CMD and records how long it took under NAME.
+timed() {
+  local name=$1 a b; shift
+  a=$(ms); "$@"; b=$(ms)
+  phases+=("$(printf '%-28s %s' "$name" "$(elapsed "$a" "$b")")")
+}
 t0=$(ms)
 
-command -v terraform >/dev/null || { echo "demo: terraform CLI not found: install terraform >= 1.5" >&2; exit 1; }
+command -v terraform >/dev/null || { echo "demo: terraform CLI not found: install terraform >= 1.9" >&2; exit 1; }
 
 step "Building and installing the providers into a local mirror"
-make -s install MIRROR_DIR="$work/mirror"
+timed "build + install providers" make -s install MIRROR_DIR="$work/mirror"
 cat > "$work/cli.tfrc" <<CFG
 provider_installation {
   filesystem_mirror {
@@ -34,44 +44,71 @@ provider_installation {
 }
 CFG
 export TF_CLI_CONFIG_FILE=$work/cli.tfrc
-export TF_IN_AUTOMATION=1
+export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 
-step "Making a base image (a blank 1 GiB qcow2: the quickstart manages storage and networks, not guests)"
-qemu-img create -q -f qcow2 "$work/base.qcow2" 1G
+step "Making the guest image: a test kernel + busybox initramfs (direct kernel boot) and a small qcow2 base disk"
+timed "test image" scripts/build-test-image.sh "$work/image" >/dev/null
+rm -f "$work/base.qcow2" && qemu-img create -q -f qcow2 "$work/base.qcow2" 64M
 
 run() { "$@"; }
 if [ "${KVMCLOUD_USE_HOST_LIBVIRT:-}" != 1 ]; then
   step "Starting a private libvirtd ($sandbox)"
   scripts/libvirt-sandbox stop "$sandbox" >/dev/null 2>&1 || true
   trap 'step "Stopping the private libvirtd"; scripts/libvirt-sandbox stop "$sandbox"' EXIT
-  scripts/libvirt-sandbox start "$sandbox"
+  timed "private libvirtd start" scripts/libvirt-sandbox start "$sandbox"
   run() { scripts/libvirt-sandbox exec "$sandbox" -- "$@"; }
 fi
 
-tf=(terraform -chdir="$work/quickstart" )
-rm -rf "$work/quickstart" && cp -r examples/quickstart "$work/quickstart"
-vars=(-var "base_image=$work/base.qcow2" -var "pool_path=/var/lib/libvirt/images/kvmcloud-demo")
+# kvm where libvirt can use it, else qemu (TCG software emulation): detected, not assumed.
+if run virsh domcapabilities --virttype kvm >/dev/null 2>&1; then virt_type=kvm; else virt_type=qemu; fi
+echo "domain type: $virt_type"
+
+# The example refers to ../../modules/libvirt-node: copy both, keeping the layout.
+tree=$work/tree
+rm -rf "$tree" && mkdir -p "$tree/examples" && cp -r examples/quickstart "$tree/examples/" && cp -r modules "$tree/"
+tf=(terraform -chdir="$tree/examples/quickstart")
+cat > "$work/demo.tfvars" <<VARS
+node_count          = $nodes
+base_image          = "$work/base.qcow2"
+pool_path           = "/var/lib/libvirt/images/kvmcloud-demo"
+domain_type         = "$virt_type"
+node_memory_mib     = 256
+node_disk_gib       = 1
+kernel_image        = "$work/image/vmlinuz"
+initrd_image        = "$work/image/initrd.img"
+kernel_cmdline      = "console=ttyS0 quiet kvmcloud.dhcp_tries=120"
+# The test image's busybox init ignores ACPI power-off.
+shutdown_timeout    = 0
+wait_for_ip_timeout = 300
+VARS
+vars=(-var-file="$work/demo.tfvars")
 
 step "terraform init"
-run "${tf[@]}" init -input=false -no-color | grep -E "Installing|Installed|initialized" || true
+timed "terraform init" run "${tf[@]}" init -input=false -no-color >"$work/init.log"
+grep -E "Installing|Installed|initialized|node in" "$work/init.log" || true
 
-step "terraform apply"
-a=$(ms); run "${tf[@]}" apply -auto-approve -input=false -no-color "${vars[@]}"; b=$(ms)
-apply_time=$(elapsed "$a" "$b")
+step "terraform apply ($nodes nodes, booting until each has a DHCP lease)"
+timed "terraform apply" run "${tf[@]}" apply -auto-approve -input=false -no-color "${vars[@]}"
 
 step "Second plan (must be empty)"
-a=$(ms); set +e; run "${tf[@]}" plan -detailed-exitcode -input=false -no-color "${vars[@]}" >"$work/plan2.txt"; code=$?; set -e; b=$(ms)
-plan_time=$(elapsed "$a" "$b")
+set +e; a=$(ms); run "${tf[@]}" plan -detailed-exitcode -input=false -no-color "${vars[@]}" >"$work/plan2.txt"; code=$?; b=$(ms); set -e
+phases+=("$(printf '%-28s %s' "second plan" "$(elapsed "$a" "$b")")")
 [ "$code" = 0 ] || { cat "$work/plan2.txt"; echo "demo: second plan is not empty (exit $code)" >&2; exit 1; }
 echo "No changes."
 
 step "What libvirt now holds"
-run virsh net-list --all; run virsh pool-list --all; run virsh vol-list quickstart-pool
-run "${tf[@]}" output -no-color
+run virsh list --all; run virsh net-list --all; run virsh pool-list --all; run virsh vol-list quickstart-pool
+run virsh net-dhcp-leases quickstart-net
+step "Outputs (guest IPs are their DHCP leases)"
+run "${tf[@]}" output -no-color node_ips
 
 step "terraform destroy"
-a=$(ms); run "${tf[@]}" destroy -auto-approve -input=false -no-color "${vars[@]}" | tail -n 1; b=$(ms)
-destroy_time=$(elapsed "$a" "$b")
+timed "terraform destroy" run "${tf[@]}" destroy -auto-approve -input=false -no-color "${vars[@]}" >"$work/destroy.log"
+tail -n 1 "$work/destroy.log"
+left=$(run virsh list --all --name; run virsh net-list --all --name; run virsh pool-list --all --name)
+[ -z "${left//[[:space:]]/}" ] || { echo "demo: libvirt still holds: $left" >&2; exit 1; }
+echo "libvirt is empty again."
 
-step "Summary"
-printf '  apply %s, second plan %s (empty), destroy %s, whole demo %s\n' "$apply_time" "$plan_time" "$destroy_time" "$(elapsed "$t0" "$(ms)")"
+step "Summary ($virt_type, $nodes nodes)"
+printf '  %s\n' "${phases[@]}"
+printf '  %-28s %s\n' "whole demo" "$(elapsed "$t0" "$(ms)")"
