@@ -18,6 +18,7 @@ pub mod fixtures;
 mod paths;
 mod prerequisites;
 mod sandbox;
+pub mod sshd;
 mod terraform;
 
 pub use command::CommandOutput;
