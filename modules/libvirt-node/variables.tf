@@ -203,9 +203,9 @@ variable "network_interfaces" {
     error_message = "network_interfaces[*].mac must be a unicast address (even first byte, e.g. 52:54:00:...)."
   }
   validation {
-    condition = length(compact([for nic in var.network_interfaces : nic.mac == null ? "" : lower(nic.mac)])) == length(distinct(compact([
-      for nic in var.network_interfaces : nic.mac == null ? "" : lower(nic.mac)
-    ])))
+    condition = length([for nic in var.network_interfaces : lower(nic.mac) if nic.mac != null]) == length(distinct([
+      for nic in var.network_interfaces : lower(nic.mac) if nic.mac != null
+    ]))
     error_message = "network_interfaces[*].mac must be distinct."
   }
 }
