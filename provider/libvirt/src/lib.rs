@@ -5,6 +5,7 @@
 pub mod connection;
 pub mod content;
 pub mod data_sources;
+pub mod docs_index;
 pub mod provider;
 pub mod resources;
 pub mod tfmap;

@@ -1,10 +1,12 @@
-//! The checked-in `docs/` equal a fresh `libvirt-docs` run, and every example users read
+//! The checked-in `docs/` equal a fresh render, and every example users read
 //! (examples/resources/*/resource.tf, examples/data-sources/*/data-source.tf and the HCL
 //! blocks of docs/index.md) passes the real `terraform validate` against this provider's
 //! schemas.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use libvirt_provider::{docs_index::INDEX, LibvirtProvider};
 
 const REGISTRY_SOURCE: &str = "registry.terraform.io/kvmcloud/libvirt";
 const DEV_OVERRIDES_WARNING: &str = "Provider development overrides are in effect";
@@ -34,57 +36,16 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-fn first_difference(expected: &str, actual: &str) -> String {
-    let line = expected
-        .lines()
-        .zip(actual.lines())
-        .position(|(e, a)| e != a)
-        .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
-    format!(
-        "line {}: generated {:?}, checked in {:?}",
-        line + 1,
-        expected.lines().nth(line).unwrap_or("<end of file>"),
-        actual.lines().nth(line).unwrap_or("<end of file>"),
-    )
-}
-
 #[test]
 fn checked_in_docs_match_the_schemas_and_examples() {
     let root = repo_root();
-    let fresh = tempfile::tempdir().expect("temp dir");
-    let run = Command::new(env!("CARGO_BIN_EXE_libvirt-docs"))
-        .arg("--out")
-        .arg(fresh.path())
-        .arg("--examples")
-        .arg(root.join("examples"))
-        .output()
-        .expect("running libvirt-docs");
-    assert!(
-        run.status.success(),
-        "libvirt-docs failed: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let generated = files_under(fresh.path());
-    assert!(
-        generated.contains(&PathBuf::from("index.md")),
-        "no index.md in {generated:?}"
-    );
-    let stale: Vec<String> = generated
-        .iter()
-        .filter_map(|rel| {
-            let expected = std::fs::read_to_string(fresh.path().join(rel)).expect("generated doc");
-            let checked_in = root.join("docs").join(rel);
-            match std::fs::read_to_string(&checked_in) {
-                Ok(actual) if actual == expected => None,
-                Ok(actual) => Some(format!(
-                    "docs/{} differs ({})",
-                    rel.display(),
-                    first_difference(&expected, &actual)
-                )),
-                Err(e) => Some(format!("docs/{} is missing ({e})", rel.display())),
-            }
-        })
-        .collect();
+    let stale = tfplugin::docs::generator::stale_pages(
+        &LibvirtProvider::default(),
+        &INDEX,
+        &root.join("examples"),
+        &root.join("docs"),
+    )
+    .expect("rendering the docs");
     assert!(
         stale.is_empty(),
         "the checked-in docs are out of date; run `make docs` and commit docs/:\n  {}",

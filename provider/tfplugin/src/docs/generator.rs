@@ -4,6 +4,7 @@
 //! in `<examples>/resources/<type>/{resource.tf,import.sh}` and
 //! `<examples>/data-sources/<type>/data-source.tf`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -79,6 +80,19 @@ impl Args {
 }
 
 fn generate(provider: &dyn Provider, index: &IndexText, args: &Args) -> Result<(), DocsError> {
+    for (path, text) in render_all(provider, index, &args.examples)? {
+        write(&args.out.join(path), &text)?;
+    }
+    Ok(())
+}
+
+/// Every page of the provider's documentation, keyed by path relative to the docs root.
+pub fn render_all(
+    provider: &dyn Provider,
+    index: &IndexText,
+    examples: &Path,
+) -> Result<BTreeMap<PathBuf, String>, DocsError> {
+    let mut rendered = BTreeMap::new();
     let resources = provider.resources();
     let data_sources = provider.data_sources();
     let pages: Vec<PageRef> = resources
@@ -95,10 +109,7 @@ fn generate(provider: &dyn Provider, index: &IndexText, args: &Args) -> Result<(
         }))
         .collect();
     for page in &pages {
-        let dir = args
-            .examples
-            .join(page.kind.directory())
-            .join(page.type_name);
+        let dir = examples.join(page.kind.directory()).join(page.type_name);
         let example = read_example(&dir.join(page.kind.example_file()), page.type_name)?;
         // Only resources can be imported.
         let import = match page.kind {
@@ -112,7 +123,7 @@ fn generate(provider: &dyn Provider, index: &IndexText, args: &Args) -> Result<(
             &example,
             import.as_deref(),
         );
-        write(&args.out.join(page.file_path()), &doc)?;
+        rendered.insert(PathBuf::from(page.file_path()), doc);
     }
     let text = render_provider_index(
         index.name,
@@ -121,7 +132,46 @@ fn generate(provider: &dyn Provider, index: &IndexText, args: &Args) -> Result<(
         index.example_hcl,
         index.guide_md,
     );
-    write(&args.out.join("index.md"), &text)
+    rendered.insert(PathBuf::from("index.md"), text);
+    Ok(rendered)
+}
+
+/// The pages under `docs` that differ from a fresh render (missing ones included), each
+/// with its first differing line: what a docs-are-current test reports.
+pub fn stale_pages(
+    provider: &dyn Provider,
+    index: &IndexText,
+    examples: &Path,
+    docs: &Path,
+) -> Result<Vec<String>, DocsError> {
+    let mut stale = Vec::new();
+    for (path, expected) in render_all(provider, index, examples)? {
+        let shown = docs.join(&path);
+        match std::fs::read_to_string(&shown) {
+            Ok(actual) if actual == expected => {}
+            Ok(actual) => stale.push(format!(
+                "{} differs ({})",
+                shown.display(),
+                first_difference(&expected, &actual)
+            )),
+            Err(e) => stale.push(format!("{} is missing ({e})", shown.display())),
+        }
+    }
+    Ok(stale)
+}
+
+fn first_difference(expected: &str, actual: &str) -> String {
+    let line = expected
+        .lines()
+        .zip(actual.lines())
+        .position(|(e, a)| e != a)
+        .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+    format!(
+        "line {}: generated {:?}, checked in {:?}",
+        line + 1,
+        expected.lines().nth(line).unwrap_or("<end of file>"),
+        actual.lines().nth(line).unwrap_or("<end of file>"),
+    )
 }
 
 fn read_example(path: &Path, type_name: &str) -> Result<String, DocsError> {
