@@ -12,6 +12,7 @@
 //! Missing prerequisites (root, libvirtd, terraform, a built provider) panic with a message naming
 //! what is missing: this tier must not pass by skipping.
 
+pub mod apiserver;
 mod command;
 mod error;
 pub mod fixtures;

@@ -173,7 +173,7 @@ pub enum ReadinessError {
     Fatal {
         phase: Phase,
         #[source]
-        source: ApiError,
+        source: Box<ApiError>,
     },
 }
 

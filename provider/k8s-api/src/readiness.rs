@@ -159,7 +159,10 @@ impl Wait {
             let last = match tokio::time::timeout_at(self.deadline, attempt()).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(Attempt::Failed(e))) if is_fatal(&e) => {
-                    return Err(ReadinessError::Fatal { phase, source: e })
+                    return Err(ReadinessError::Fatal {
+                        phase,
+                        source: Box::new(e),
+                    })
                 }
                 Ok(Err(Attempt::Failed(e))) => e.to_string(),
                 Ok(Err(Attempt::NotYet(problem))) => problem,

@@ -15,6 +15,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{AlertDescription, CertificateError};
 use tokio::net::TcpStream;
+use tokio::sync::oneshot;
 use tokio_rustls::TlsConnector;
 
 use crate::error::ApiError;
@@ -22,6 +23,8 @@ use crate::kubeconfig::Kubeconfig;
 
 /// Kept small: the provider's calls are sequential or lightly parallel.
 const MAX_IDLE_CONNECTIONS: usize = 4;
+/// How long a failed request waits for its connection task to report the underlying cause.
+const CAUSE_GRACE: Duration = Duration::from_millis(200);
 
 /// A response read to the end.
 pub(crate) struct Response {
@@ -128,12 +131,19 @@ impl Transport {
                 Err(e) => return Err(self.classify(&e)),
             }
         }
-        let mut sender = self.connect().await?;
-        let resp = sender
-            .send_request(build())
-            .await
-            .map_err(|e| self.classify(&e))?;
-        self.finish(sender, resp).await
+        let (mut sender, connection_failure) = self.connect().await?;
+        match sender.send_request(build()).await {
+            Ok(resp) => self.finish(sender, resp).await,
+            Err(e) => {
+                // With TLS 1.3 a rejected client certificate surfaces as an alert the connection
+                // task reads, while the request only sees "connection closed": prefer its cause.
+                let cause = tokio::time::timeout(CAUSE_GRACE, connection_failure).await;
+                match cause {
+                    Ok(Ok(conn_err)) => Err(self.classify(&conn_err)),
+                    _ => Err(self.classify(&e)),
+                }
+            }
+        }
     }
 
     async fn finish(
@@ -165,7 +175,10 @@ impl Transport {
         None
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ApiError> {
+    /// A new connection, and a channel that reports why its task ended, if it failed.
+    async fn connect(
+        &self,
+    ) -> Result<(SendRequest<Full<Bytes>>, oneshot::Receiver<hyper::Error>), ApiError> {
         let tcp = TcpStream::connect(&self.authority)
             .await
             .map_err(|e| ApiError::Unreachable {
@@ -181,12 +194,14 @@ impl Transport {
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| self.classify(&e))?;
+        let (failed, failure) = oneshot::channel();
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!("API connection ended: {e}");
+                let _ = failed.send(e);
             }
         });
-        Ok(sender)
+        Ok((sender, failure))
     }
 
     /// Maps a failure to the side that caused it, looking through hyper and io wrappers for the
