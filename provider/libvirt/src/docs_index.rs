@@ -181,4 +181,12 @@ output "web_addresses" {
   changes redefine the domain and restart it if it runs (the plan warns), and changing its
   `type` replaces it.
 - Pools, networks and domains are imported by UUID or name, volumes by key, path or
-  `pool/name`."#;
+  `pool/name`.
+
+## Modules and guides
+
+- [`libvirt-node`](modules/libvirt-node.md): one virtual machine (a disk over a shared base
+  image, a cloud-init seed, the domain) as a reusable module; its inputs and outputs.
+- [Migrating from the Go libvirt provider](guides/migrating-from-go-libvirt-provider.md):
+  attribute mapping from `dmacvicar/libvirt` 0.7/0.8.
+- [OpenTofu](guides/opentofu.md): installing the providers for `tofu`, and what is verified."#;
