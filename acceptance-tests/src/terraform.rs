@@ -1,4 +1,5 @@
-//! A terraform working directory whose commands run inside a sandbox with our locally built providers.
+//! A terraform working directory whose commands run with our locally built providers, inside
+//! a sandbox (libvirt tests) or on this host (tests whose peers listen on the host's loopback).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -58,18 +59,34 @@ fn cli_config(provider_dir: &Path) -> String {
     format!("provider_installation {{\n  dev_overrides {{\n{overrides}  }}\n  direct {{}}\n}}\n")
 }
 
-/// A temporary terraform root module; every command runs the real `terraform` inside the sandbox.
+/// A temporary terraform root module; every command runs the real `terraform`.
 #[derive(Debug)]
 pub struct Terraform<'s> {
-    sandbox: &'s Sandbox,
+    /// Where commands run: inside this private libvirtd's namespaces, or on the host.
+    sandbox: Option<&'s Sandbox>,
     dir: TempDir,
     timeout: Duration,
+    env: Vec<(String, String)>,
 }
 
 impl<'s> Terraform<'s> {
     /// A working directory holding `main_tf` as main.tf. Panics when terraform (>= 1.11) is not
     /// installed or a provider in `providers` has not been built.
     pub fn new(sandbox: &'s Sandbox, main_tf: &str, providers: &[LocalProvider]) -> Result<Self> {
+        Self::create(Some(sandbox), main_tf, providers)
+    }
+
+    /// A working directory whose commands run on this host, for tests that need no libvirtd
+    /// and talk to servers the test runs on the host's loopback (sshd, an API server).
+    pub fn on_host(main_tf: &str, providers: &[LocalProvider]) -> Result<Terraform<'static>> {
+        Terraform::create(None, main_tf, providers)
+    }
+
+    fn create(
+        sandbox: Option<&'s Sandbox>,
+        main_tf: &str,
+        providers: &[LocalProvider],
+    ) -> Result<Self> {
         prerequisites::require_terraform();
         let provider_dir = paths::provider_dir();
         for provider in providers {
@@ -87,6 +104,7 @@ impl<'s> Terraform<'s> {
             sandbox,
             dir,
             timeout: DEFAULT_COMMAND_TIMEOUT,
+            env: Vec::new(),
         };
         workspace.write_file(CLI_CONFIG, &cli_config(&provider_dir))?;
         workspace.write_main_tf(main_tf)?;
@@ -96,6 +114,12 @@ impl<'s> Terraform<'s> {
     /// Bounds every later command to `timeout` instead of the default 15 minutes.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets an environment variable for every later command (e.g. `TF_LOG_PROVIDER`).
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
         self
     }
 
@@ -116,7 +140,10 @@ impl<'s> Terraform<'s> {
 
     /// `terraform ARGS` in this directory; any exit code is returned (a time-out is an error).
     pub fn run(&self, args: &[&str]) -> Result<CommandOutput> {
-        let mut command = self.sandbox.command("timeout");
+        let mut command = match self.sandbox {
+            Some(sandbox) => sandbox.command("timeout"),
+            None => std::process::Command::new("timeout"),
+        };
         command
             .arg("--kill-after=10")
             .arg(self.timeout.as_secs().to_string())
@@ -127,7 +154,8 @@ impl<'s> Terraform<'s> {
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             // No version check calls to checkpoint.hashicorp.com (network rule).
-            .env("CHECKPOINT_DISABLE", "1");
+            .env("CHECKPOINT_DISABLE", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         let output = command::run(command)?;
         if output.code == Some(TIMEOUT_EXIT_CODE) {
             return Err(HarnessError::TimedOut {

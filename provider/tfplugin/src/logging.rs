@@ -30,12 +30,37 @@ pub fn init() {
     let Some(level) = level_from_env() else {
         return;
     };
-    let filter = tracing_subscriber::filter::LevelFilter::from_level(level);
     let _ = tracing_subscriber::fmt()
-        .with_max_level(filter)
+        .with_env_filter(filter(level))
         .with_writer(std::io::stderr)
         .event_format(HclogJson)
         .try_init();
+}
+
+/// Libraries below the provider whose debug and trace events are wire-level detail (frames,
+/// packets, handshakes): noise for a provider log, and packet dumps could carry secrets.
+const WIRE_LEVEL_TARGETS: [&str; 8] = [
+    "h2",
+    "hyper",
+    "hyper_util",
+    "tonic",
+    "tower",
+    "rustls",
+    "russh",
+    "tokio_rustls",
+];
+
+/// `level` for the provider's own events; wire-level libraries at most at INFO.
+fn filter(level: Level) -> tracing_subscriber::EnvFilter {
+    let cap = if level > Level::INFO {
+        Level::INFO
+    } else {
+        level
+    };
+    let directives: Vec<String> = std::iter::once(level.to_string())
+        .chain(WIRE_LEVEL_TARGETS.iter().map(|t| format!("{t}={cap}")))
+        .collect();
+    tracing_subscriber::EnvFilter::new(directives.join(","))
 }
 
 /// One JSON object per line: `{"@level":"info","@message":"...","@module":"...","@timestamp":"...", fields...}`.
@@ -96,5 +121,22 @@ impl JsonFields<'_> {
             field.name()
         };
         self.0.insert(key.to_string(), v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_level_libraries_are_capped_at_info() {
+        let trace = filter(Level::TRACE).to_string().to_ascii_lowercase();
+        assert!(trace.ends_with(",trace"), "{trace}");
+        assert!(
+            trace.contains("h2=info") && trace.contains("russh=info"),
+            "{trace}"
+        );
+        let warn = filter(Level::WARN).to_string().to_ascii_lowercase();
+        assert!(warn.contains("h2=warn"), "{warn}");
     }
 }
