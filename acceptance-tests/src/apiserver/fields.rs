@@ -68,6 +68,22 @@ pub fn get<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter().try_fold(value, |v, k| v.get(k))
 }
 
+/// Whether the live value already holds everything applied there. Defaults the API added
+/// inside list elements (a container's `imagePullPolicy`) are nobody's field, so they do not
+/// make a value differ: this stands in for keyed-list merging, which the stand-in lacks.
+pub fn covers(live: Option<&Value>, applied: Option<&Value>) -> bool {
+    match (live, applied) {
+        (_, None) => true,
+        (Some(Value::Object(l)), Some(Value::Object(a))) => a
+            .iter()
+            .all(|(k, v)| v.is_null() || covers(l.get(k), Some(v))),
+        (Some(Value::Array(l)), Some(Value::Array(a))) => {
+            l.len() == a.len() && l.iter().zip(a).all(|(x, y)| covers(Some(x), Some(y)))
+        }
+        (live, applied) => live == applied,
+    }
+}
+
 /// Removes the field at `path`, then any maps left empty by that removal.
 pub fn remove(value: &mut Value, path: &[String]) {
     let Some((last, parents)) = path.split_last() else {

@@ -178,7 +178,7 @@ impl Store {
             for owned in &other.fields {
                 let contested = applied_fields.iter().any(|p| {
                     fields::overlaps(p, owned)
-                        && fields::get(&entry.object, p) != fields::get(&applied, p)
+                        && !fields::covers(fields::get(&entry.object, p), fields::get(&applied, p))
                 });
                 if contested {
                     conflicts.push((other.describe(), fields::display(owned)));

@@ -135,7 +135,13 @@ impl Client {
             return Ok(());
         }
         let deadline = Instant::now() + timeout;
-        let what = format!("rollout of {r}");
+        // Name the object with its effective namespace (`default` when the manifest had none).
+        let located = self.locate(r).await?;
+        let shown = ObjectRef {
+            namespace: located.namespace,
+            ..r.clone()
+        };
+        let what = format!("rollout of {shown}");
         loop {
             let Some(obj) = self.get(r).await? else {
                 return Err(ApiError::WaitFailed {
