@@ -16,6 +16,7 @@ pub mod apiserver;
 mod command;
 mod error;
 pub mod fixtures;
+pub mod k3s;
 mod paths;
 mod prerequisites;
 mod sandbox;

@@ -1,0 +1,4 @@
+pub mod cluster;
+pub mod manifest;
+pub mod node;
+pub mod ready;
