@@ -24,11 +24,11 @@ fn required(name: &str) -> String {
 fn real_k3s_boots_with_our_credentials_and_takes_manifests() {
     let host = required("K3S_TEST_HOST");
     let key = required("K3S_TEST_SSH_KEY");
-    let install = match std::env::var("K3S_AIRGAP_DIR") {
-        Ok(dir) => format!(
+    let install = match std::env::var("K3S_AIRGAP_DIR").ok().filter(|d| !d.is_empty()) {
+        Some(dir) => format!(
             "  airgap {{\n    binary_path = \"{dir}/k3s\"\n    install_script_path = \"{dir}/install.sh\"\n  }}\n"
         ),
-        Err(_) => "  online {\n    channel = \"stable\"\n  }\n".to_string(),
+        None => "  online {\n    channel = \"stable\"\n  }\n".to_string(),
     };
     let hcl = format!(
         r#"{providers}
