@@ -10,8 +10,9 @@
 //!
 //! Not modelled: watches, POST/PUT creation, JSON patch, merge keys inside lists (lists are
 //! atomic for apply ownership), controllers beyond workload status (no ReplicaSets or pods are
-//! created), namespace termination (deletion is immediate), authorization (any verified client
-//! certificate may do anything), HTTP/2 and the aggregated discovery format.
+//! created), namespace termination (deletion is immediate), RBAC objects (a client certificate
+//! in group `system:masters` may do everything, any other only health and discovery), HTTP/2,
+//! `/openapi` and the aggregated discovery format.
 
 mod defaults;
 mod fields;
@@ -41,7 +42,7 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
-use routes::{Context, Reply, Request};
+use routes::{Context, Reply, Request, User};
 use store::{now_rfc3339, Key, Store, OUT_OF_BAND_MANAGER};
 
 /// The cluster identities the stand-in serves with and trusts.
@@ -357,14 +358,17 @@ async fn serve(
                     return;
                 }
             };
-            let authenticated = tls
+            // The verifier already checked the chain; the subject says who the client is.
+            let user = tls
                 .get_ref()
                 .1
                 .peer_certificates()
-                .is_some_and(|certs| !certs.is_empty());
+                .and_then(|certs| certs.first())
+                .map(|leaf| User::from_certificate(leaf));
             let service = service_fn(move |req| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(respond(&shared, authenticated, req).await) }
+                let user = user.clone();
+                async move { Ok::<_, Infallible>(respond(&shared, user, req).await) }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(tls), service)
@@ -378,7 +382,7 @@ async fn serve(
 
 async fn respond(
     shared: &Arc<Shared>,
-    authenticated: bool,
+    user: Option<User>,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let header = |name: http::header::HeaderName| {
@@ -404,7 +408,7 @@ async fn respond(
         content_type,
         user_agent,
         body,
-        authenticated,
+        user,
     };
     let reply: Reply = {
         let ready = *shared.ready.lock().expect("lock");

@@ -17,8 +17,43 @@ pub struct Request {
     pub content_type: String,
     pub user_agent: String,
     pub body: Vec<u8>,
-    /// The TLS client presented a certificate the client CA verified.
-    pub authenticated: bool,
+    /// Who the verified client certificate names; `None` without one.
+    pub user: Option<User>,
+}
+
+/// A user authenticated by client certificate: CN is the name, each O a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub groups: Vec<String>,
+}
+
+/// The group RBAC's `cluster-admin` binding is bound to (and what k3s's admin cert carries).
+const MASTERS: &str = "system:masters";
+
+impl User {
+    pub fn from_certificate(der: &[u8]) -> User {
+        let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+            return User {
+                name: String::new(),
+                groups: Vec::new(),
+            };
+        };
+        let texts = |attrs: Vec<&x509_parser::x509::AttributeTypeAndValue>| -> Vec<String> {
+            attrs
+                .into_iter()
+                .filter_map(|a| a.as_str().ok().map(str::to_string))
+                .collect()
+        };
+        let subject = cert.subject();
+        User {
+            name: texts(subject.iter_common_name().collect())
+                .into_iter()
+                .next()
+                .unwrap_or_default(),
+            groups: texts(subject.iter_organization().collect()),
+        }
+    }
 }
 
 pub struct Reply {
@@ -76,9 +111,9 @@ pub fn handle(store: &mut Store, ctx: &Context, req: &Request) -> Reply {
     if req.path == "/ping" {
         return Reply::text(200, "pong".into());
     }
-    if !req.authenticated {
+    let Some(user) = &req.user else {
         return Reply::error(&StatusError::unauthorized());
-    }
+    };
     match req.path.as_str() {
         "/readyz" | "/healthz" => return health(&req.path[1..], ctx.ready, req),
         "/livez" => return health("livez", true, req),
@@ -87,7 +122,13 @@ pub fn handle(store: &mut Store, ctx: &Context, req: &Request) -> Reply {
         "/apis" => return Reply::json(200, &resources::group_list()),
         _ => {}
     }
-    match resource_request(store, req) {
+    // Health and discovery are open to every authenticated user (system:public-info-viewer,
+    // system:discovery); resources need system:masters, as no other RBAC binding exists here.
+    let target = parse_path(&req.path);
+    match target.and_then(|t| {
+        authorize(user, &req.method, &t)?;
+        resource_request(store, req, t)
+    }) {
         Ok(reply) => reply,
         Err(e) => Reply::error(&e),
     }
@@ -166,9 +207,57 @@ fn parse_path(path: &str) -> Result<Target, StatusError> {
     })
 }
 
-fn resource_request(store: &mut Store, req: &Request) -> Result<Reply, StatusError> {
+fn authorize(user: &User, method: &str, target: &Target) -> Result<(), StatusError> {
+    if user.groups.iter().any(|g| g == MASTERS) {
+        return Ok(());
+    }
+    let (rt, namespace, name, subresource, verb) = match target {
+        Target::GroupVersion => return Ok(()),
+        Target::Collection(rt, ns) => (*rt, ns.as_deref(), None, None, "list"),
+        Target::Object(key) => (
+            key_resource(key),
+            key.namespace.as_deref(),
+            Some(key.name.as_str()),
+            None,
+            match method {
+                "PATCH" => "patch",
+                "DELETE" => "delete",
+                "PUT" => "update",
+                _ => "get",
+            },
+        ),
+        Target::Eviction(key) => (
+            key_resource(key),
+            key.namespace.as_deref(),
+            Some(key.name.as_str()),
+            Some("eviction"),
+            "create",
+        ),
+    };
+    Err(StatusError::forbidden(
+        &user.name,
+        verb,
+        rt,
+        subresource,
+        namespace,
+        name,
+    ))
+}
+
+fn key_resource(key: &Key) -> &'static ResourceType {
+    resources::RESOURCES
+        .iter()
+        .find(|r| r.group == key.group && r.plural == key.plural)
+        .expect("parsed keys name served resources")
+}
+
+fn resource_request(
+    store: &mut Store,
+    req: &Request,
+    target: Target,
+) -> Result<Reply, StatusError> {
     let method = req.method.as_str();
-    match parse_path(&req.path)? {
+    match target {
         Target::GroupVersion => {
             let (group, version) = group_version_of(&req.path);
             let list =
@@ -195,10 +284,7 @@ fn group_version_of(path: &str) -> (&str, &str) {
 }
 
 fn object_request(store: &mut Store, key: Key, req: &Request) -> Result<Reply, StatusError> {
-    let rt = resources::RESOURCES
-        .iter()
-        .find(|r| r.group == key.group && r.plural == key.plural)
-        .expect("parsed keys name served resources");
+    let rt = key_resource(&key);
     match req.method.as_str() {
         "GET" => store
             .get(&key)

@@ -52,6 +52,39 @@ impl StatusError {
         Self::new(401, "Unauthorized", "Unauthorized")
     }
 
+    /// RBAC's refusal: `configmaps "cfg" is forbidden: User "bob" cannot get resource
+    /// "configmaps" in API group "" in the namespace "default"`.
+    pub fn forbidden(
+        user: &str,
+        verb: &str,
+        rt: &ResourceType,
+        subresource: Option<&str>,
+        namespace: Option<&str>,
+        name: Option<&str>,
+    ) -> Self {
+        let resource = match subresource {
+            Some(sub) => format!("{}/{sub}", rt.plural),
+            None => rt.plural.to_string(),
+        };
+        let object = match name {
+            Some(n) => format!("{} {n:?}", rt.qualified()),
+            None => rt.qualified(),
+        };
+        let scope = match namespace {
+            Some(ns) => format!("in the namespace {ns:?}"),
+            None => "at the cluster scope".to_string(),
+        };
+        Self::new(
+            403,
+            "Forbidden",
+            format!(
+                "{object} is forbidden: User {user:?} cannot {verb} resource {resource:?} in API group {:?} {scope}",
+                rt.group
+            ),
+        )
+        .with_details(json!({"name": name.unwrap_or_default(), "group": rt.group, "kind": rt.plural}))
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
     }

@@ -225,3 +225,41 @@ fn ping_needs_no_client_certificate_but_readyz_does() {
     assert_eq!(status_object["kind"], "Status");
     assert_eq!(status_object["reason"], "Unauthorized");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_without_admin_rights_is_forbidden_with_the_reason() {
+    let cluster = Cluster::start();
+    let bob = k3s_pki::issue_client_cert(
+        &cluster.pki.client_ca,
+        "bob",
+        &["developers".to_string()],
+        1,
+    )
+    .expect("issue a non-admin client certificate");
+    let mut kc = cluster.kubeconfig.clone();
+    kc.client_cert_pem = bob.cert_pem;
+    kc.client_key_pem = bob.key_pem;
+    let client = Client::new(&kc).unwrap();
+    client
+        .readyz()
+        .await
+        .expect("health is open to every authenticated user");
+    let err = client.nodes().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "GET /api/v1/nodes: 403 Forbidden: nodes is forbidden: User \"bob\" cannot list resource \"nodes\" in API group \"\" at the cluster scope"
+    );
+    let err = client
+        .wait_ready(
+            &expect(&[], 1),
+            Duration::from_millis(300),
+            Duration::from_millis(50),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("403 Forbidden: nodes is forbidden"),
+        "{err}"
+    );
+}
