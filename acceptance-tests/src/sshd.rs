@@ -6,8 +6,8 @@
 //! println!("ssh -p {} -i {} {}@{}", sshd.port(), sshd.client_key_path().display(), sshd.user(), sshd.host());
 //! ```
 //!
-//! Everything lives in a temporary directory; the server runs in the foreground in its own
-//! process group, which is killed on drop.
+//! Everything lives in a temporary directory; the server runs in the foreground and is killed,
+//! with its per-connection processes, on drop.
 
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -101,21 +101,16 @@ impl Sshd {
         let config = dir.path().join("sshd_config");
         fs::write(&config, config_text(dir.path(), address)).expect("write sshd_config");
         let log = fs::File::create(dir.path().join("sshd.log")).expect("sshd.log");
-        let child = {
-            use std::os::unix::process::CommandExt;
-            Command::new(SSHD)
-                .arg("-D")
-                .arg("-e")
-                .arg("-f")
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log)
-                // Its own group, so drop also ends the per-connection children.
-                .process_group(0)
-                .spawn()
-                .expect("spawn sshd")
-        };
+        let child = Command::new(SSHD)
+            .arg("-D")
+            .arg("-e")
+            .arg("-f")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn sshd");
         let mut sshd = Sshd {
             dir,
             child,
@@ -221,7 +216,7 @@ impl Sshd {
 
 impl Drop for Sshd {
     fn drop(&mut self) {
-        kill_group(&mut self.child);
+        kill_tree(&mut self.child);
     }
 }
 
@@ -240,19 +235,15 @@ impl SshAgent {
             .tempdir()
             .expect("temporary directory for ssh-agent");
         let socket = dir.path().join("agent.sock");
-        let child = {
-            use std::os::unix::process::CommandExt;
-            Command::new("ssh-agent")
-                .arg("-D")
-                .arg("-a")
-                .arg(&socket)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .process_group(0)
-                .spawn()
-                .expect("spawn ssh-agent (package openssh-client)")
-        };
+        let child = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ssh-agent (package openssh-client)");
         let mut agent = SshAgent {
             _dir: dir,
             socket,
@@ -286,7 +277,7 @@ impl SshAgent {
 
 impl Drop for SshAgent {
     fn drop(&mut self) {
-        kill_group(&mut self.child);
+        kill_tree(&mut self.child);
     }
 }
 
@@ -333,13 +324,41 @@ fn current_user() -> String {
     run_ok(Command::new("id").arg("-un")).trim().to_string()
 }
 
-/// Kills the process group led by `child` (created with `process_group(0)`), then reaps it.
-fn kill_group(child: &mut Child) {
+/// Kills `child` and every process below it, then reaps it. sshd puts each connection in a
+/// session of its own (setsid), so a process group would miss them; /proc's parent links do not.
+fn kill_tree(child: &mut Child) {
+    let mut pids = vec![child.id()];
+    let mut next = 0;
+    while next < pids.len() {
+        pids.extend(child_pids(pids[next]));
+        next += 1;
+    }
     let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .arg("-KILL")
+        .args(pids.iter().map(u32::to_string))
         .stderr(Stdio::null())
         .status();
     let _ = child.wait();
+}
+
+/// Processes whose parent is `parent`, from /proc/<pid>/stat.
+fn child_pids(parent: u32) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after_comm = &stat[stat.rfind(')')? + 1..];
+                    after_comm.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
 }
 
 fn run_ok(command: &mut Command) -> String {

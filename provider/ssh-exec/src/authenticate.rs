@@ -73,9 +73,15 @@ pub(crate) async fn authenticate(
             user: endpoint.user.clone(),
             reason,
         };
-        let mut agent = AgentClient::connect_env()
-            .await
-            .map_err(|e| agent_error(e.to_string()))?;
+        let mut agent = match AgentClient::connect_env().await {
+            Ok(agent) => agent,
+            // With only the agent configured, its absence is the whole story.
+            Err(e) if tried.is_empty() => return Err(agent_error(e.to_string())),
+            Err(e) => {
+                tried.push(format!("ssh-agent (unavailable: {e})"));
+                return Err(auth_failed(endpoint, tried, server_accepts));
+            }
+        };
         let identities = agent
             .request_identities()
             .await
@@ -103,12 +109,16 @@ pub(crate) async fn authenticate(
         }
     }
 
-    Err(SshError::AuthFailed {
+    Err(auth_failed(endpoint, tried, server_accepts))
+}
+
+fn auth_failed(endpoint: &Endpoint, tried: Vec<String>, server_accepts: MethodSet) -> SshError {
+    SshError::AuthFailed {
         addr: endpoint.address(),
-        user: user.to_string(),
+        user: endpoint.user.clone(),
         tried,
         server_accepts: server_accepts.iter().map(String::from).collect(),
-    })
+    }
 }
 
 /// RSA keys sign with the best SHA-2 hash the server supports; other key types have one.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use russh::client::{self, Handle};
 use russh::keys::PrivateKey;
-use russh::ChannelOpenFailure;
+use russh::{ChannelOpenFailure, Disconnect};
 use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout, Instant};
 
@@ -19,8 +19,16 @@ pub(crate) type Connection = Handle<HostKeyVerifier>;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const DISCONNECT_LIMIT: Duration = Duration::from_secs(2);
 /// Detects a host that vanished while a long, silent command (an installer) runs.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Sends a disconnect, without waiting long for a peer that is gone or stuck: errors at this
+/// point change nothing for the caller.
+pub(crate) async fn hang_up(connection: &Connection) {
+    let disconnect = connection.disconnect(Disconnect::ByApplication, "", "en");
+    let _ = timeout(DISCONNECT_LIMIT, disconnect).await;
+}
 
 /// How the byte stream to the target is made.
 #[derive(Clone, Copy)]
@@ -56,33 +64,39 @@ pub(crate) async fn connect_with_retries(
     let deadline = started + target.retry_for;
     let mut backoff = FIRST_BACKOFF;
     let mut attempts = 0;
+    // Once the host has answered and refused our key, that is the answer to give, even if a
+    // later attempt only met a reset connection.
+    let mut rejection = None;
     loop {
         attempts += 1;
-        let error = match attempt(target, &config, private_key.clone(), route).await {
+        let last_error = match attempt(target, &config, private_key.clone(), route).await {
             Ok(connection) => {
                 tracing::debug!(destination = %endpoint, attempts, "SSH connection established");
                 return Ok(connection);
             }
             Err(AttemptError::Fatal(e)) => return Err(e),
-            Err(e) => e,
+            Err(AttemptError::Rejected(e)) => {
+                tracing::debug!(destination = %endpoint, attempts, "SSH key not accepted (yet)");
+                rejection = Some(e);
+                None
+            }
+            Err(AttemptError::NotYet(reason)) => {
+                tracing::debug!(destination = %endpoint, attempts, %reason, "SSH attempt failed");
+                Some(reason)
+            }
         };
         let now = Instant::now();
         if now >= deadline {
-            return Err(match error {
-                AttemptError::Rejected(e) | AttemptError::Fatal(e) => e,
-                AttemptError::NotYet(last_error) => SshError::Unreachable {
+            return Err(match (rejection, last_error) {
+                (Some(e), _) => e,
+                (None, last_error) => SshError::Unreachable {
                     addr: endpoint.address(),
                     user: endpoint.user.clone(),
                     attempts,
                     waited: now - started,
-                    last_error,
+                    last_error: last_error.unwrap_or_default(),
                 },
             });
-        }
-        if let AttemptError::NotYet(reason) = &error {
-            tracing::debug!(destination = %endpoint, attempts, %reason, "SSH attempt failed, retrying");
-        } else {
-            tracing::debug!(destination = %endpoint, attempts, "SSH key not accepted yet, retrying");
         }
         sleep(backoff.min(deadline - now)).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -101,19 +115,22 @@ async fn attempt(
         .await
         .map_err(|_| AttemptError::NotYet(format!("no SSH handshake within {limit:?}")))??;
     let endpoint = &target.endpoint;
-    match timeout(
+    let failed = match timeout(
         limit,
         authenticate(&mut connection, endpoint, private_key, target.auth.agent),
     )
     .await
     {
-        Ok(Ok(())) => Ok(connection),
+        Ok(Ok(())) => return Ok(connection),
         Ok(Err(e @ SshError::AuthFailed { .. })) => Err(AttemptError::Rejected(e)),
         Ok(Err(e)) => Err(AttemptError::Fatal(e)),
         Err(_) => Err(AttemptError::NotYet(format!(
             "authentication did not finish within {limit:?}"
         ))),
-    }
+    };
+    // Free the server's pre-authentication slot (MaxStartups) before the next attempt.
+    hang_up(&connection).await;
+    failed
 }
 
 async fn handshake(

@@ -1,9 +1,9 @@
 //! An authenticated connection: run commands, upload files.
 
-use russh::{ChannelMsg, Disconnect};
+use russh::ChannelMsg;
 
 use crate::authenticate::decode_private_key;
-use crate::connect::{connect_with_retries, Connection, Route};
+use crate::connect::{connect_with_retries, hang_up, Connection, Route};
 use crate::error::SshError;
 use crate::output::CommandOutput;
 use crate::shell::quote;
@@ -18,6 +18,16 @@ pub struct Session {
     destination: String,
     // Dropped after `connection`: the tunnel runs through it.
     bastion: Option<Box<Session>>,
+}
+
+/// Shows where it is connected, nothing else.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("destination", &self.destination)
+            .field("bastion", &self.bastion)
+            .finish()
+    }
 }
 
 impl Session {
@@ -101,11 +111,7 @@ trap - EXIT"#,
 
     /// Disconnects, then closes the bastion connection if any.
     pub async fn close(self) {
-        // A peer that already went away is not an error worth reporting at close.
-        let _ = self
-            .connection
-            .disconnect(Disconnect::ByApplication, "", "en")
-            .await;
+        hang_up(&self.connection).await;
         if let Some(bastion) = self.bastion {
             Box::pin(bastion.close()).await;
         }
