@@ -8,7 +8,7 @@ set -euo pipefail
 need=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-network
       libvirt-daemon-driver-storage libvirt-daemon-driver-secret libvirt-clients libvirt-dev
       qemu-system-x86 dnsmasq-base iptables nftables genisoimage openssh-server
-      pkg-config iproute2 libxml2-utils)
+      pkg-config iproute2 libxml2-utils cloud-init)
 missing=()
 for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "install-deps: all packages present"; exit 0; fi
