@@ -350,6 +350,20 @@ fn resource_version(standin: &ApiServerStandin, r: &ObjectRef) -> Value {
     get(standin, r)["metadata"]["resourceVersion"].clone()
 }
 
+/// Position in the stand-in's request log of the first `method` request on exactly `path`.
+fn first_request(standin: &ApiServerStandin, method: &str, path: &str) -> usize {
+    let log = standin.request_log();
+    log.iter()
+        .position(|r| {
+            r.strip_prefix(&format!("{method} {path}"))
+                .is_some_and(|rest| rest.starts_with(['?', ' ']))
+        })
+        .unwrap_or_else(|| panic!("no {method} {path} in {log:#?}"))
+}
+
+const EXCHANGE_PATH: &str = "/apis/apps/v1/namespaces/adx/deployments/exchange";
+const BIDDER_3_PATH: &str = "/apis/apps/v1/namespaces/adx/deployments/bidder-3";
+
 fn assert_empty_plan(tf: &Terraform, when: &str) {
     let plan = tf.plan().expect("plan");
     assert_eq!(
@@ -417,7 +431,13 @@ fn module_deploys_exchange_and_bidders_scales_bidders_and_destroys() {
             exchange_update.clone()
         ]
     );
+    standin.clear_request_log();
     tf.apply().expect("apply with 3 bidders");
+    assert!(
+        first_request(&standin, "PATCH", BIDDER_3_PATH)
+            < first_request(&standin, "PATCH", EXCHANGE_PATH),
+        "the exchange must learn of bidder-3 only once it exists"
+    );
     assert_bidder(&standin, "bidder-3");
     assert_exchange(&standin, &["bidder-1", "bidder-2", "bidder-3"]);
     let after: Vec<Value> = untouched
@@ -433,7 +453,13 @@ fn module_deploys_exchange_and_bidders_scales_bidders_and_destroys() {
         planned_changes(&tf),
         vec![(third, vec!["delete".into()]), exchange_update]
     );
+    standin.clear_request_log();
     tf.apply().expect("apply with 2 bidders again");
+    assert!(
+        first_request(&standin, "PATCH", EXCHANGE_PATH)
+            < first_request(&standin, "DELETE", BIDDER_3_PATH),
+        "bidder-3 must be deleted only after the exchange stopped calling it"
+    );
     for r in workload_objects("bidder-3") {
         assert!(standin.object(&r).is_none(), "{r} left behind");
     }
@@ -445,7 +471,33 @@ fn module_deploys_exchange_and_bidders_scales_bidders_and_destroys() {
     assert_eq!(after, versions, "scaling in rewrote the remaining bidders");
     assert_empty_plan(&tf, "scaling in");
 
+    // A campaign change rewrites the ConfigMap only: the bidders reload the file in place.
+    let raised = root("").replace("budget   = 1000", "budget   = 2000");
+    tf.write_main_tf(&raised).expect("main.tf");
+    assert_eq!(
+        planned_changes(&tf),
+        vec![(
+            "module.adx.k3s_manifest.base".to_string(),
+            vec!["update".to_string()]
+        )]
+    );
+    tf.apply().expect("apply the new budget");
+    let config_map = get(&standin, &object_ref("v1", "ConfigMap", "campaigns"));
+    let file: Value =
+        serde_json::from_str(config_map["data"]["campaigns.json"].as_str().expect("data"))
+            .expect("JSON");
+    assert_eq!(file["campaigns"][0]["budget"], 2000);
+
+    standin.clear_request_log();
     tf.destroy().expect("destroy");
+    let namespace_deleted = first_request(&standin, "DELETE", "/api/v1/namespaces/adx");
+    for workload in ["bidder-1", "bidder-2", "exchange"] {
+        let path = format!("/apis/apps/v1/namespaces/adx/deployments/{workload}");
+        assert!(
+            first_request(&standin, "DELETE", &path) < namespace_deleted,
+            "the namespace must go last, after {workload}"
+        );
+    }
     for r in &objects {
         assert!(standin.object(r).is_none(), "{r} left behind by destroy");
     }
@@ -513,4 +565,29 @@ fn bad_inputs_fail_at_plan_naming_the_variable() {
             out.stderr
         );
     }
+}
+
+#[test]
+fn without_autoscaling_replicas_are_set_and_no_hpa_is_created() {
+    let (tf, standin) = workspace(
+        r#"  bidder_autoscaling       = { enabled = false }
+  bidder_replicas          = 3
+  bidder_pdb_min_available = "50%"
+  wait_for_rollout         = false"#,
+        1,
+    );
+    tf.apply().expect("apply without bidder autoscaling");
+    let [deployment, _, hpa, pdb] = workload_objects("bidder-1");
+    assert_eq!(get(&standin, &deployment)["spec"]["replicas"], 3);
+    assert!(standin.object(&hpa).is_none(), "no HPA without autoscaling");
+    assert_eq!(get(&standin, &pdb)["spec"]["minAvailable"], "50%");
+    // The exchange keeps its own autoscaling.
+    assert!(standin
+        .object(&object_ref(
+            "autoscaling/v2",
+            "HorizontalPodAutoscaler",
+            "exchange"
+        ))
+        .is_some());
+    assert_empty_plan(&tf, "the apply");
 }

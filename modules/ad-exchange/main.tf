@@ -212,6 +212,13 @@ resource "k3s_manifest" "bidder" {
   wait_for_rollout = var.wait_for_rollout
   timeout          = var.rollout_timeout
   depends_on       = [k3s_manifest.base]
+
+  # Deletes a removed bidder only after the exchange, which depends on the bidders, has been
+  # updated to stop calling it (by default Terraform would delete it first). k3s_manifest is
+  # never replaced, so this changes nothing else.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "k3s_manifest" "exchange" {
