@@ -1,6 +1,7 @@
 //! The typed description of one k3s node, and what it renders to.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::taint::Taint;
 
@@ -45,7 +46,8 @@ impl Role {
 }
 
 /// The contents of `/etc/rancher/k3s/config.yaml`. Empty lists and `None` are left out.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// `Debug` shows every field but the token.
+#[derive(Clone, Default, PartialEq)]
 pub struct K3sConfig {
     /// `https://<server>:6443` to join; none for the first server.
     pub server: Option<String>,
@@ -88,7 +90,8 @@ pub enum Install {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// `Debug` shows the token and the TLS files' contents redacted.
+#[derive(Clone, PartialEq)]
 pub struct NodeSpec {
     pub role: Role,
     pub config: K3sConfig,
@@ -99,7 +102,8 @@ pub struct NodeSpec {
     pub manifests: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` shows the size of `content`, not the content (it may hold keys or the token).
+#[derive(Clone, PartialEq, Eq)]
 pub struct NodeFile {
     pub path: String,
     pub content: String,
@@ -128,5 +132,55 @@ impl SpecError {
             field: field.into(),
             message: message.into(),
         }
+    }
+}
+
+// Hand-written so logging a spec or a plan never prints the token or private keys.
+impl fmt::Debug for K3sConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("K3sConfig")
+            .field("server", &self.server)
+            .field("token", &"<redacted>")
+            .field("node_name", &self.node_name)
+            .field("node_ip", &self.node_ip)
+            .field("node_external_ip", &self.node_external_ip)
+            .field("tls_san", &self.tls_san)
+            .field("node_labels", &self.node_labels)
+            .field("node_taints", &self.node_taints)
+            .field("disable", &self.disable)
+            .field("cluster_cidr", &self.cluster_cidr)
+            .field("service_cidr", &self.service_cidr)
+            .field("cluster_dns", &self.cluster_dns)
+            .field("cluster_domain", &self.cluster_domain)
+            .field("flannel_backend", &self.flannel_backend)
+            .field("write_kubeconfig_mode", &self.write_kubeconfig_mode)
+            .field("kubelet_arg", &self.kubelet_arg)
+            .field("extra", &self.extra)
+            .finish()
+    }
+}
+
+impl fmt::Debug for NodeSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeSpec")
+            .field("role", &self.role)
+            .field("config", &self.config)
+            .field("install", &self.install)
+            .field(
+                "server_tls_files",
+                &self.server_tls_files.keys().collect::<Vec<_>>(),
+            )
+            .field("manifests", &self.manifests.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl fmt::Debug for NodeFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeFile")
+            .field("path", &self.path)
+            .field("content", &format_args!("<{} bytes>", self.content.len()))
+            .field("mode", &format_args!("{:04o}", self.mode))
+            .finish()
     }
 }

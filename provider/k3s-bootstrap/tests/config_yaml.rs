@@ -148,3 +148,16 @@ fn secrets_never_reach_the_script() {
         );
     }
 }
+
+#[test]
+fn debug_output_hides_token_and_keys() {
+    let spec = cluster_init_server(airgap());
+    let plan = install_plan(&spec).unwrap();
+    let shown = format!("{spec:?} {plan:?}");
+    assert!(!shown.contains(&spec.config.token), "token in Debug output");
+    assert!(!shown.contains("PRIVATE KEY"), "key in Debug output");
+    assert!(
+        shown.contains("server-ca.key") && shown.contains("/etc/rancher/k3s/config.yaml"),
+        "{shown}"
+    );
+}

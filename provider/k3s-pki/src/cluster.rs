@@ -18,8 +18,8 @@ pub struct PkiOptions {
 /// Every secret a k3s server needs from us, plus the admin credential.
 ///
 /// CA `cert_pem`s (except the root's) hold the certificate followed by its chain up to the root,
-/// exactly as the matching `<name>-ca.crt` file.
-#[derive(Clone, Debug)]
+/// exactly as the matching `<name>-ca.crt` file. `Debug` never shows private keys.
+#[derive(Clone)]
 pub struct ClusterPki {
     pub root_ca: CertKey,
     pub intermediate_ca: CertKey,
@@ -157,6 +157,22 @@ impl ClusterPki {
             &self.etcd_peer_ca,
             &self.etcd_server_ca,
         ]
+    }
+}
+
+impl std::fmt::Debug for ClusterPki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterPki")
+            .field("root_ca", &self.root_ca)
+            .field("intermediate_ca", &self.intermediate_ca)
+            .field("server_ca", &self.server_ca)
+            .field("client_ca", &self.client_ca)
+            .field("request_header_ca", &self.request_header_ca)
+            .field("etcd_peer_ca", &self.etcd_peer_ca)
+            .field("etcd_server_ca", &self.etcd_server_ca)
+            .field("service_account_key_pem", &"<redacted>")
+            .field("admin", &self.admin)
+            .finish()
     }
 }
 

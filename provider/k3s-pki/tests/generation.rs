@@ -148,3 +148,10 @@ fn renewing_the_server_ca_under_the_same_root_keeps_the_token_valid() {
     let bundle = format!("{}{}", renewed.cert_pem, pki.intermediate_ca.cert_pem);
     check_token_ca(&token, &bundle).unwrap();
 }
+
+#[test]
+fn debug_output_never_shows_private_keys() {
+    let shown = format!("{:?}", generate(KeyAlgorithm::EcdsaP256));
+    assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+    assert!(shown.contains("BEGIN CERTIFICATE"));
+}
