@@ -348,6 +348,8 @@ async fn serve(
                 }
             },
         };
+        // As kube-apiserver (Go) does: no Nagle delay on small answers.
+        let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let shared = shared.clone();
         tokio::spawn(async move {
