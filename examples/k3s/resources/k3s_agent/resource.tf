@@ -1,3 +1,9 @@
+# The key's text, e.g. `TF_VAR_ssh_private_key="$(cat ~/.ssh/id_ed25519)"`.
+variable "ssh_private_key" {
+  type      = string
+  sensitive = true
+}
+
 variable "cluster_token" {
   type      = string
   sensitive = true
@@ -15,7 +21,7 @@ resource "k3s_agent" "worker" {
 
   ssh {
     host             = "10.0.0.21"
-    private_key      = file(pathexpand("~/.ssh/id_ed25519"))
+    private_key      = var.ssh_private_key
     known_hosts_file = pathexpand("~/.ssh/known_hosts")
   }
 

@@ -1,3 +1,9 @@
+# The key's text, e.g. `TF_VAR_ssh_private_key="$(cat ~/.ssh/id_ed25519)"`.
+variable "ssh_private_key" {
+  type      = string
+  sensitive = true
+}
+
 resource "k3s_cluster" "lab" {
   name       = "lab"
   server_url = "https://10.0.0.11:6443"
@@ -12,7 +18,7 @@ resource "k3s_server" "first" {
   ssh {
     host                  = "10.0.0.11"
     user                  = "debian"
-    private_key           = file(pathexpand("~/.ssh/id_ed25519"))
+    private_key           = var.ssh_private_key
     host_key_fingerprints = ["SHA256:Jc7ZGYR2d2Y1pvY0Q4nPKp5o0Jm1xq2uQv8Xz0vR2gk"]
 
     bastion {
