@@ -318,7 +318,15 @@ fn patch(store: &mut Store, key: &Key, req: &Request) -> Result<Reply, StatusErr
                 .map_err(|_| StatusError::bad_request("the body is not UTF-8"))?;
             let body: Value = serde_norway::from_str(text)
                 .map_err(|e| StatusError::bad_request(format!("error decoding YAML: {e}")))?;
-            Ok(match store.apply(key, body, manager, force, &now)? {
+            // A dry run applies to a copy: validation, defaults and conflicts, nothing stored.
+            let mut scratch;
+            let target = if req.query.get("dryRun").is_some_and(|d| d == "All") {
+                scratch = store.clone();
+                &mut scratch
+            } else {
+                store
+            };
+            Ok(match target.apply(key, body, manager, force, &now)? {
                 Written::Created(obj) => Reply::json(201, &obj),
                 Written::Updated(obj) => Reply::json(200, &obj),
             })

@@ -86,6 +86,7 @@ const SYSTEM_MANAGER: &str = "k3s";
 /// The manager recorded for [`Store::mutate`], like `kubectl edit` would be.
 pub const OUT_OF_BAND_MANAGER: &str = "out-of-band";
 
+#[derive(Clone)]
 pub struct Store {
     objects: BTreeMap<Key, Entry>,
     resource_version: u64,

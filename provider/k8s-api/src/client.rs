@@ -109,6 +109,29 @@ impl Client {
         field_manager: &str,
         force: bool,
     ) -> Result<Value, ApiError> {
+        self.server_side_apply(obj, field_manager, force, false)
+            .await
+    }
+
+    /// The same apply with `dryRun=All`: the server validates, defaults and checks conflicts,
+    /// and answers with the object it would store, storing nothing.
+    pub async fn apply_dry_run(
+        &self,
+        obj: &Manifest,
+        field_manager: &str,
+        force: bool,
+    ) -> Result<Value, ApiError> {
+        self.server_side_apply(obj, field_manager, force, true)
+            .await
+    }
+
+    async fn server_side_apply(
+        &self,
+        obj: &Manifest,
+        field_manager: &str,
+        force: bool,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let located = self.locate(&obj.reference).await?;
         let mut body = obj.object.clone();
         match (&located.namespace, body.get_mut("metadata")) {
@@ -122,8 +145,9 @@ impl Client {
             _ => {}
         }
         let query = format!(
-            "?fieldManager={}&force={force}",
-            encode_query_value(field_manager)
+            "?fieldManager={}&force={force}{}",
+            encode_query_value(field_manager),
+            if dry_run { "&dryRun=All" } else { "" }
         );
         let bytes = serde_json::to_vec(&body).expect("a JSON value serializes");
         self.json(

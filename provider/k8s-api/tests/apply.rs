@@ -240,3 +240,54 @@ async fn discovery_is_fetched_once_per_group_version() {
     assert_eq!(count("GET /api/v1 "), 1, "{log:?}");
     assert_eq!(count("GET /apis/apps/v1 "), 1, "{log:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_validates_and_stores_nothing() {
+    let cluster = Cluster::start();
+    let client = cluster.client();
+    let web = manifest(&deployment(2, "nginx:1.27"));
+    let would_be = client
+        .apply_dry_run(&web, MANAGER, false)
+        .await
+        .expect("dry run");
+    assert_eq!(would_be["spec"]["replicas"], 2);
+    assert_eq!(
+        would_be["spec"]["strategy"]["type"], "RollingUpdate",
+        "defaults shown"
+    );
+    assert!(
+        cluster.standin.object(&web.reference).is_none(),
+        "dry run stored"
+    );
+    let bad = deployment(1, "nginx").replace(
+        "labels: {app: web}\n    spec",
+        "labels: {app: api}\n    spec",
+    );
+    let err = client
+        .apply_dry_run(&manifest(&bad), MANAGER, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422), "{err}");
+    assert!(cluster
+        .standin
+        .request_log()
+        .iter()
+        .all(|l| !l.starts_with("PATCH") || l.contains("&dryRun=All")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_namespace_on_a_cluster_scoped_kind_is_ignored_as_kubectl_does() {
+    let cluster = Cluster::start();
+    let client = cluster.client();
+    let ns =
+        manifest("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: adx\n  namespace: default\n");
+    let live = client.apply(&ns, MANAGER, false).await.expect("apply");
+    assert!(live["metadata"]["namespace"].is_null(), "{live}");
+    assert!(client.get(&ns.reference).await.unwrap().is_some());
+    let log = cluster.standin.request_log();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("PATCH /api/v1/namespaces/adx?")),
+        "{log:?}"
+    );
+}
