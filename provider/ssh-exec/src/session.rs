@@ -155,8 +155,11 @@ trap - EXIT"#,
                     ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
                     ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
                     ChannelMsg::ExitSignal { signal_name, .. } => {
+                        if !stderr.is_empty() && !stderr.ends_with(b"\n") {
+                            stderr.push(b'\n');
+                        }
                         stderr.extend_from_slice(
-                            format!("\n(killed by signal {signal_name:?})").as_bytes(),
+                            format!("(killed by signal {signal_name:?})").as_bytes(),
                         );
                         status = Some(KILLED_BY_SIGNAL_STATUS);
                     }

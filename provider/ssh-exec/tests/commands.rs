@@ -76,3 +76,14 @@ async fn an_ecdsa_and_an_rsa_client_key_authenticate_too() {
         session.close().await;
     }
 }
+
+#[tokio::test]
+async fn a_command_killed_by_a_signal_reports_255_and_the_signal() {
+    let sshd = Sshd::start();
+    let session = Session::connect(&common::target_for(&sshd)).await.unwrap();
+    let out = session.run("echo started; kill -TERM $$").await.unwrap();
+    assert_eq!(out.stdout, "started\n");
+    assert_eq!(out.exit_status, 255);
+    assert_eq!(out.stderr, "(killed by signal TERM)");
+    session.close().await;
+}
