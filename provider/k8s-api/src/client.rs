@@ -348,7 +348,7 @@ fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-/// The `metadata.name` of each item of a list answer.
+/// The items of a list answer (empty when it has none).
 pub(crate) fn items(list: &Value) -> &[Value] {
     list["items"].as_array().map(Vec::as_slice).unwrap_or(&[])
 }
