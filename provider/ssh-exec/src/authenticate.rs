@@ -5,7 +5,7 @@ use std::sync::Arc;
 use russh::client::{AuthResult, Handle};
 use russh::keys::agent::client::AgentClient;
 use russh::keys::agent::AgentIdentity;
-use russh::keys::{decode_secret_key, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
+use russh::keys::{decode_secret_key, ssh_key, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use russh::MethodSet;
 
 use crate::error::SshError;
@@ -27,6 +27,9 @@ pub(crate) fn decode_private_key(auth: &Auth) -> Result<Option<Arc<PrivateKey>>,
             }
             russh::keys::Error::KeyIsEncrypted => {
                 "the key is encrypted: set passphrase".to_string()
+            }
+            russh::keys::Error::SshKey(ssh_key::Error::Crypto) if auth.passphrase.is_some() => {
+                "the key could not be decrypted: wrong passphrase".to_string()
             }
             other => other.to_string(),
         };

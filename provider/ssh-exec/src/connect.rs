@@ -87,16 +87,13 @@ pub(crate) async fn connect_with_retries(
         };
         let now = Instant::now();
         if now >= deadline {
-            return Err(match (rejection, last_error) {
-                (Some(e), _) => e,
-                (None, last_error) => SshError::Unreachable {
-                    addr: endpoint.address(),
-                    user: endpoint.user.clone(),
-                    attempts,
-                    waited: now - started,
-                    last_error: last_error.unwrap_or_default(),
-                },
-            });
+            return Err(rejection.unwrap_or_else(|| SshError::Unreachable {
+                addr: endpoint.address(),
+                user: endpoint.user.clone(),
+                attempts,
+                waited: now - started,
+                last_error: last_error.unwrap_or_default(),
+            }));
         }
         sleep(backoff.min(deadline - now)).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);

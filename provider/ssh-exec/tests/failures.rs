@@ -123,6 +123,13 @@ async fn encrypted_key_needs_its_passphrase() {
         "invalid private_key: the key is encrypted: set passphrase"
     );
 
+    target.auth.passphrase = Some("wrong-passphrase".into());
+    let message = Session::connect(&target).await.unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "invalid private_key: the key could not be decrypted: wrong passphrase"
+    );
+
     target.auth.passphrase = Some("s3cret".into());
     let session = Session::connect(&target).await.unwrap();
     assert!(!format!("{target:?}").contains("s3cret"));
