@@ -87,3 +87,19 @@ async fn a_command_killed_by_a_signal_reports_255_and_the_signal() {
     assert_eq!(out.stderr, "(killed by signal TERM)");
     session.close().await;
 }
+
+#[tokio::test]
+async fn megabytes_through_stdin_and_stdout_at_once_do_not_deadlock() {
+    let sshd = Sshd::start();
+    let session = Session::connect(&common::target_for(&sshd)).await.unwrap();
+    // `cat` writes back while it still reads: both directions must flow at the same time.
+    let input: String = (0..200_000).map(|i| format!("line {i}\n")).collect();
+    let out = session
+        .run_with_stdin("cat", input.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(out.exit_status, 0);
+    assert_eq!(out.stdout.len(), input.len());
+    assert!(out.stdout == input, "echoed bytes differ");
+    session.close().await;
+}

@@ -34,7 +34,8 @@ async fn upload_creates_parent_dirs_sets_mode_and_leaves_no_temp_file() {
         .collect::<Vec<_>>();
     assert_eq!(listing, ["config.yaml"]);
 
-    session.upload(path, b"x", 0o600).await.unwrap();
+    session.upload(path, b"", 0o600).await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), b"");
     let mode = session.run(&format!("stat -c %a {quoted}")).await.unwrap();
     assert_eq!(mode.stdout.trim(), "600");
     session.close().await;
