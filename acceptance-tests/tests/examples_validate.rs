@@ -1,6 +1,8 @@
 //! Every Terraform directory under examples/ and modules/ (each directory holding .tf files,
 //! recursively) passes the real `terraform validate` with our locally built providers
-//! (the harness's dev_overrides), after `terraform get` has installed its modules.
+//! (the harness's dev_overrides), after `terraform get` has installed its modules; and every
+//! such directory with `terraform test` files (`tests/*.tftest.hcl`, e.g. the input
+//! validation cases of modules/libvirt-node) passes `terraform test`.
 //!
 //! Per-resource snippets that declare no `required_providers` get the one their resource
 //! prefixes imply (`libvirt_` -> kvmcloud/libvirt, `k3s_` -> kvmcloud/k3s), as a user's root
@@ -107,13 +109,43 @@ fn check_dir(
     }
 }
 
+/// Every directory with .tf files under examples/ and modules/.
+fn all_terraform_dirs() -> Vec<PathBuf> {
+    let root = repo_root();
+    ["examples", "modules"]
+        .iter()
+        .flat_map(|top| terraform_dirs(&root, top))
+        .collect()
+}
+
+/// Whether `dir` uses a provider that is not built yet, which skips it (printed).
+fn skipped_for_missing_k3s(dir: &Path, providers: &[LocalProvider], k3s_built: bool) -> bool {
+    let skip = providers.contains(&LocalProvider::K3s) && !k3s_built;
+    if skip {
+        eprintln!(
+            "examples_validate: SKIPPED {}: it uses kvmcloud/k3s and {} is not built (cargo build -p terraform-provider-k3s)",
+            dir.display(),
+            LocalProvider::K3s.binary_name()
+        );
+    }
+    skip
+}
+
+/// Whether `dir` holds `terraform test` files (in `tests/` or beside its .tf files).
+fn has_terraform_tests(dir: &Path) -> bool {
+    [dir.join("tests"), dir.to_path_buf()].iter().any(|d| {
+        std::fs::read_dir(d).is_ok_and(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().ends_with(".tftest.hcl"))
+        })
+    })
+}
+
 #[test]
 fn every_example_and_module_passes_terraform_validate() {
     let root = repo_root();
-    let dirs: Vec<PathBuf> = ["examples", "modules"]
-        .iter()
-        .flat_map(|top| terraform_dirs(&root, top))
-        .collect();
+    let dirs = all_terraform_dirs();
     for expected in ["examples/quickstart", "modules/libvirt-node"] {
         assert!(
             dirs.contains(&PathBuf::from(expected)),
@@ -127,12 +159,7 @@ fn every_example_and_module_passes_terraform_validate() {
     let (mut passed, mut skipped, mut failures) = (Vec::new(), Vec::new(), Vec::new());
     for dir in &dirs {
         let providers = providers_used(&terraform_text(&root.join(dir)));
-        if providers.contains(&LocalProvider::K3s) && !k3s_built {
-            eprintln!(
-                "examples_validate: SKIPPED {}: it uses kvmcloud/k3s and {} is not built (cargo build -p terraform-provider-k3s)",
-                dir.display(),
-                LocalProvider::K3s.binary_name()
-            );
+        if skipped_for_missing_k3s(dir, &providers, k3s_built) {
             skipped.push(dir);
             continue;
         }
@@ -150,6 +177,51 @@ fn every_example_and_module_passes_terraform_validate() {
     assert!(
         failures.is_empty(),
         "rejected by `terraform validate`:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn terraform_test_files_pass() {
+    let root = repo_root();
+    let dirs: Vec<PathBuf> = all_terraform_dirs()
+        .into_iter()
+        .filter(|dir| has_terraform_tests(&root.join(dir)))
+        .collect();
+    assert!(
+        dirs.contains(&PathBuf::from("modules/libvirt-node")),
+        "modules/libvirt-node/tests is missing: found tests in {dirs:?}"
+    );
+    let sandbox = Sandbox::start(&unique_name("acc-tft")).expect("sandbox starts");
+    let tree = ExampleTree::new();
+    let k3s_built = provider_built(LocalProvider::K3s);
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let providers = providers_used(&terraform_text(&root.join(dir)));
+        if skipped_for_missing_k3s(dir, &providers, k3s_built) {
+            continue;
+        }
+        let tf = tree.workspace(&sandbox, dir, &[]);
+        let get = tf.run(&["get", "-no-color"]).expect("terraform get");
+        let test = tf.run(&["test", "-no-color"]).expect("terraform test");
+        eprintln!(
+            "examples_validate: terraform test in {}:\n{}",
+            dir.display(),
+            test.stdout
+        );
+        if !get.success() || !test.success() {
+            failures.push(format!(
+                "{}:\n{}{}{}",
+                dir.display(),
+                get.stderr,
+                test.stdout,
+                test.stderr
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "terraform test failed:\n{}",
         failures.join("\n")
     );
 }

@@ -8,9 +8,14 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use acceptance_tests::{LocalProvider, Sandbox, Terraform};
 use tempfile::TempDir;
+
+/// Held while TMPDIR is pointed elsewhere, and by anything here that creates temp dirs:
+/// `cargo test` runs a binary's tests on parallel threads sharing one environment.
+static TMPDIR_LOCK: Mutex<()> = Mutex::new(());
 
 /// The Cargo workspace root (acceptance-tests sits one level below it).
 pub fn repo_root() -> PathBuf {
@@ -71,6 +76,9 @@ pub struct ExampleTree {
 
 impl ExampleTree {
     pub fn new() -> Self {
+        let _env = TMPDIR_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let scratch = tempfile::Builder::new()
             .prefix("kvmcloud-examples-")
             .tempdir()
@@ -96,7 +104,10 @@ impl ExampleTree {
             .path()
             .join(example.parent().expect("an example lives in a directory"));
         // The harness creates its workspace in the temp dir: point it at the example's parent
-        // for this one call (tests in these binaries create workspaces on one thread).
+        // for this one call.
+        let env = TMPDIR_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let previous: Option<OsString> = std::env::var_os("TMPDIR");
         std::env::set_var("TMPDIR", &parent);
         let created = Terraform::new(sandbox, "", providers);
@@ -104,6 +115,7 @@ impl ExampleTree {
             Some(value) => std::env::set_var("TMPDIR", value),
             None => std::env::remove_var("TMPDIR"),
         }
+        drop(env);
         let tf = created.expect("terraform workspace");
         assert!(
             tf.dir().starts_with(&parent),
