@@ -52,7 +52,7 @@ variable "copy_source" {
 }
 
 variable "disk_size_gib" {
-  description = "Size of the node's disk in GiB (`overlay` mode: at least the base image's virtual size). null in `copy` mode keeps the image's size."
+  description = "Size of the node's disk in GiB: the overlay's size (at least the base image's virtual size), or a raw copy's. null for a qcow2 copy, which keeps the image's virtual size."
   type        = number
   default     = 10
   validation {
@@ -62,6 +62,10 @@ variable "disk_size_gib" {
   validation {
     condition     = var.disk_size_gib != null || var.disk_mode == "copy"
     error_message = "disk_size_gib is required when disk_mode is \"overlay\" (an overlay needs its own size)."
+  }
+  validation {
+    condition     = var.disk_size_gib == null || var.disk_mode == "overlay" || var.base_volume_format == "raw"
+    error_message = "disk_size_gib must be null for a qcow2 copy (disk_mode \"copy\"): the copy keeps the image's own virtual size, which libvirt reads from it."
   }
 }
 

@@ -126,6 +126,15 @@ run "rejects_an_overlay_without_a_size" {
   expect_failures = [var.disk_size_gib]
 }
 
+run "rejects_a_size_for_a_qcow2_copy" {
+  command = plan
+  variables {
+    disk_mode   = "copy"
+    copy_source = "versions.tf"
+  }
+  expect_failures = [var.disk_size_gib]
+}
+
 run "rejects_an_unknown_firmware" {
   command = plan
   variables {
