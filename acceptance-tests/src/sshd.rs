@@ -45,6 +45,10 @@ pub struct SshdOptions {
     /// A loopback address; another one than 127.0.0.1 (e.g. 127.0.0.2) tells servers apart.
     pub listen_address: Ipv4Addr,
     pub client_key: KeyType,
+    /// Directories that get an empty private tmpfs in a mount namespace of the server's own,
+    /// so what sessions write there (e.g. a k3s install into `/etc/rancher`) never reaches
+    /// the host. Empty: the server shares the host's filesystem.
+    pub private_dirs: Vec<PathBuf>,
 }
 
 impl Default for SshdOptions {
@@ -52,6 +56,7 @@ impl Default for SshdOptions {
         Self {
             listen_address: Ipv4Addr::LOCALHOST,
             client_key: KeyType::Ed25519,
+            private_dirs: Vec::new(),
         }
     }
 }
@@ -101,7 +106,9 @@ impl Sshd {
         let config = dir.path().join("sshd_config");
         fs::write(&config, config_text(dir.path(), address)).expect("write sshd_config");
         let log = fs::File::create(dir.path().join("sshd.log")).expect("sshd.log");
-        let child = Command::new(SSHD)
+        let mut command = isolated(&options.private_dirs);
+        let child = command
+            .arg(SSHD)
             .arg("-D")
             .arg("-e")
             .arg("-f")
@@ -119,6 +126,23 @@ impl Sshd {
         };
         sshd.wait_until_listening();
         sshd
+    }
+
+    /// Runs `sh -c command` in the server's mount namespace (what its sessions see) and
+    /// returns stdout; panics when it fails.
+    pub fn exec(&self, command: &str) -> String {
+        let out = Command::new("nsenter")
+            .arg("-t")
+            .arg(self.child.id().to_string())
+            .args(["-m", "sh", "-c", command])
+            .output()
+            .expect("nsenter (util-linux)");
+        assert!(
+            out.status.success(),
+            "{command} failed in the sshd's namespace: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// The listen address, e.g. `127.0.0.1`.
@@ -279,6 +303,26 @@ impl Drop for SshAgent {
     fn drop(&mut self) {
         kill_tree(&mut self.child);
     }
+}
+
+/// A command prefix that runs the program appended to it with a private tmpfs on each of
+/// `dirs`: `unshare` and `sh` exec into it, so its pid is the child's pid.
+fn isolated(dirs: &[PathBuf]) -> Command {
+    if dirs.is_empty() {
+        return Command::new("env");
+    }
+    let mut command = Command::new("unshare");
+    command.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        r#"while [ "$1" != -- ]; do mkdir -p "$1" && mount -t tmpfs -o mode=0755 tmpfs "$1" || exit 1; shift; done; shift; exec "$@""#,
+        "sh",
+    ]);
+    command.args(dirs).arg("--");
+    command
 }
 
 /// Generates an unencrypted key pair `<dir>/<name>` and `<name>.pub`.

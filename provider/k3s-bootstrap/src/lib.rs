@@ -9,6 +9,7 @@ mod manifest;
 mod names;
 mod plan;
 mod script;
+mod shell_bundle;
 mod spec;
 mod taint;
 mod validate;
@@ -18,6 +19,7 @@ pub use config::config_yaml;
 pub use names::{validate_dns_subdomain, validate_label_key, validate_label_value};
 pub use plan::install_plan;
 pub use script::uninstall_script;
+pub use shell_bundle::shell_bundle;
 pub use spec::{
     Install, InstallPlan, K3sConfig, NodeFile, NodeSpec, Role, SpecError, AIRGAP_IMAGES_DIR,
     AIRGAP_MOUNT_POINT, BOOTSTRAP_DIR, CONFIG_PATH, K3S_BINARY_PATH, MANIFESTS_DIR, SCRIPT_PATH,

@@ -30,4 +30,5 @@ pub use error::SshError;
 pub use host_key::fingerprint_sha256;
 pub use output::CommandOutput;
 pub use session::Session;
+pub use shell::quote as shell_quote;
 pub use target::{Auth, Endpoint, HostKeyCheck, Target};

@@ -1,7 +1,7 @@
 //! POSIX shell quoting for paths placed in remote command lines.
 
 /// Single-quotes `s` so any POSIX shell reads it back verbatim.
-pub(crate) fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use k3s_bootstrap::{InstallPlan, Role};
 use sha2::{Digest, Sha256};
-use ssh_exec::Session;
+use ssh_exec::{shell_quote, Session};
 use tfplugin::{
     ApplyError, ApplyRequest, Attribute, Block, Diagnostics, PlanRequest, Resource, Schema, Type,
     Value,
@@ -20,8 +20,6 @@ use crate::node_spec::{self, NodeKind};
 use crate::ssh_target;
 
 const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
-/// Where files are staged when they must be moved into place with sudo.
-const STAGING_DIR: &str = "/tmp/.terraform-k3s";
 
 pub struct NodeResource {
     kind: NodeKind,
@@ -156,48 +154,18 @@ enum InstallFailure {
     OnHost(Diagnostics),
 }
 
+/// Writes the plan's files and runs its script in one `sh -s` whose program arrives on
+/// stdin, so no secret appears on a command line.
 async fn run_install(
     session: &Session,
     plan: &InstallPlan,
     sudo: bool,
 ) -> Result<(), ssh_exec::SshError> {
-    let staging = format!("{STAGING_DIR}-{}", std::process::id());
+    let bundle = k3s_bootstrap::shell_bundle(plan);
     session
-        .run(&format!("rm -rf {staging} && mkdir -m 0700 -p {staging}"))
+        .run_with_stdin(&with_sudo("sh -s", sudo), bundle.as_bytes())
         .await?
-        .check("create the staging directory")?;
-    let mut place = Vec::new();
-    for (i, file) in plan.files.iter().enumerate() {
-        if sudo {
-            let staged = format!("{staging}/file-{i}");
-            session
-                .upload(&staged, file.content.as_bytes(), 0o600)
-                .await?;
-            place.push(format!(
-                "install -D -m {:o} {staged} {}",
-                file.mode,
-                shell_quote(&file.path)
-            ));
-        } else {
-            session
-                .upload(&file.path, file.content.as_bytes(), file.mode)
-                .await?;
-        }
-    }
-    let script = format!("{staging}/install.sh");
-    session
-        .upload(&script, plan.script.as_bytes(), 0o700)
-        .await?;
-    place.push(format!("sh {script}"));
-    let command = with_sudo(&place.join(" && "), sudo);
-    let result = session
-        .run(&command)
-        .await
-        .and_then(|o| o.check("the install script"));
-    // The staging directory holds secrets: remove it whatever happened.
-    let cleanup = session.run(&format!("rm -rf {staging}")).await;
-    result?;
-    cleanup?.check("remove the staging directory")?;
+        .check("the install script")?;
     Ok(())
 }
 
@@ -207,10 +175,6 @@ fn with_sudo(command: &str, sudo: bool) -> String {
     } else {
         command.to_string()
     }
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 fn install_hash(plan: &InstallPlan) -> String {
@@ -350,8 +314,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quoting_survives_single_quotes() {
-        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+    fn sudo_wraps_the_whole_command() {
         assert_eq!(with_sudo("true", false), "true");
         assert_eq!(
             with_sudo("echo 'x'", true),
