@@ -84,13 +84,28 @@ where
             meta.level().as_str().to_ascii_lowercase().into(),
         );
         obj.insert("@module".into(), meta.target().replace("::", ".").into());
-        let ts = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let ts = hclog_timestamp(time::OffsetDateTime::now_utc());
         obj.insert("@timestamp".into(), ts.into());
         event.record(&mut JsonFields(&mut obj));
         writeln!(w, "{}", serde_json::Value::Object(obj))
     }
+}
+
+/// go-plugin parses `@timestamp` with Go's layout `2006-01-02T15:04:05.000000Z07:00`:
+/// exactly six fractional digits, or it drops the line's structure and logs it raw at
+/// DEBUG (so an INFO line would vanish at TF_LOG_PROVIDER=INFO).
+fn hclog_timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
 }
 
 struct JsonFields<'a>(&'a mut serde_json::Map<String, serde_json::Value>);
@@ -127,6 +142,13 @@ impl JsonFields<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_have_the_six_fraction_digits_go_plugin_parses() {
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(1_790_000_000_123_456_789)
+            .expect("time");
+        assert_eq!(hclog_timestamp(t), "2026-09-21T14:13:20.123456Z");
+    }
 
     #[test]
     fn wire_level_libraries_are_capped_at_info() {
