@@ -155,15 +155,38 @@ fn bool_attribute(body: &Body, key: &str) -> bool {
     matches!(attribute(body, key), Some(Expression::Bool(true)))
 }
 
-/// An expression as HCL on one line (layout newlines and indentation become single spaces;
-/// string literals keep their escapes, so no content is lost).
+/// An expression as HCL on one line. Objects, calls and arrays are rendered here with `, `
+/// between items: hcl-rs's own Display drops the separator after an item ending in `{})`.
 fn one_line(expr: &Expression) -> String {
-    expr.to_string()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let join = |items: Vec<String>| items.join(", ");
+    match expr {
+        Expression::Object(object) if object.is_empty() => "{}".to_string(),
+        Expression::Object(object) => format!(
+            "{{ {} }}",
+            join(
+                object
+                    .iter()
+                    .map(|(key, value)| format!("{key} = {}", one_line(value)))
+                    .collect()
+            )
+        ),
+        Expression::Array(items) => {
+            format!("[{}]", join(items.iter().map(one_line).collect()))
+        }
+        Expression::FuncCall(call) => format!(
+            "{}({}{})",
+            call.name,
+            join(call.args.iter().map(one_line).collect()),
+            if call.expand_final { "..." } else { "" }
+        ),
+        other => other
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 /// The first paragraph of a README after its title, joined into one line.
@@ -280,5 +303,21 @@ output "id" {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no error_message"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    #[test]
+    fn object_items_keep_separators() {
+        let body: hcl::Body = hcl::from_str(
+            "type = object({\n  requests = optional(object({\n    cpu = optional(string, \"500m\")\n    memory = optional(string)\n  }), {})\n  limits = optional(string)\n})\n",
+        )
+        .expect("hcl");
+        let expr = super::attribute(&body, "type").expect("type");
+        assert_eq!(
+            super::one_line(expr),
+            "object({ requests = optional(object({ cpu = optional(string, \"500m\"), memory = optional(string) }), {}), limits = optional(string) })"
+        );
     }
 }
