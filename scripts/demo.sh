@@ -4,7 +4,9 @@
 # network + mount namespace, host untouched), `terraform init` + `apply` examples/quickstart
 # (a NAT network, a dir pool, the base image uploaded once, NODES virtual machines from
 # modules/libvirt-node that boot and take a DHCP lease), check that a second plan is empty,
-# show the outputs and what libvirt holds, destroy, stop the private libvirtd, print timings.
+# show the outputs and what libvirt holds, destroy, run the exchange and 3 bidders locally
+# under the load generator (p50/p99 of whole auctions), stop the private libvirtd, print
+# timings.
 #
 #   LIBVIRT_DEFAULT_URI=qemu:///system KVMCLOUD_USE_HOST_LIBVIRT=1 scripts/demo.sh
 # runs the same against your own libvirtd instead. NODES=3 scripts/demo.sh boots three.
@@ -108,6 +110,9 @@ tail -n 1 "$work/destroy.log"
 left=$(run virsh list --all --name; run virsh net-list --all --name; run virsh pool-list --all --name)
 [ -z "${left//[[:space:]]/}" ] || { echo "demo: libvirt still holds: $left" >&2; exit 1; }
 echo "libvirt is empty again."
+
+step "The ad exchange locally: 3 bidders + exchange under the load generator (constant rate)"
+timed "exchange + bidders run" bash bidder/scripts/exchange-demo.sh
 
 step "Summary ($virt_type, $nodes nodes)"
 printf '  %s\n' "${phases[@]}"
