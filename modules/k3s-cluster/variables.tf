@@ -19,15 +19,15 @@ variable "cidr" {
     error_message = "cidr must be an IPv4 network in CIDR notation, e.g. \"10.17.0.0/24\"."
   }
   validation {
-    condition     = try(tonumber(split("/", var.cidr)[1]) >= 16 && tonumber(split("/", var.cidr)[1]) <= 24, false)
+    condition     = !can(cidrnetmask(var.cidr)) || try(tonumber(split("/", var.cidr)[1]) >= 16 && tonumber(split("/", var.cidr)[1]) <= 24, false)
     error_message = "cidr must be from /16 to /24: a /24 holds 233 fixed node addresses and the 20-address dynamic range."
   }
   validation {
-    condition     = try(cidrhost(var.cidr, 0) == split("/", var.cidr)[0], false)
+    condition     = !can(cidrnetmask(var.cidr)) || try(cidrhost(var.cidr, 0) == split("/", var.cidr)[0], false)
     error_message = "cidr must be a network address (host bits zero), e.g. \"10.17.0.0/24\" rather than \"10.17.0.5/24\"."
   }
   validation {
-    condition = try(alltrue([
+    condition = !can([for c in [var.cidr, var.cluster_cidr, var.service_cidr] : cidrnetmask(c)]) || try(alltrue([
       # Each pair as two [first, last] address ranges (addresses as numbers): disjoint?
       for pair in [[var.cidr, var.cluster_cidr], [var.cidr, var.service_cidr], [var.cluster_cidr, var.service_cidr]] : [
         for r in [[
