@@ -45,4 +45,12 @@ module "cluster" {
   ]
 
   wait_for_ready = var.wait_for_ready
+
+  # Only for special images such as the project's test image; cloud images boot from disk.
+  kernel_image   = var.kernel_image
+  initrd_image   = var.initrd_image
+  kernel_cmdline = var.kernel_cmdline
+
+  shutdown_timeout    = var.shutdown_timeout
+  wait_for_ip_timeout = var.wait_for_ip_timeout
 }

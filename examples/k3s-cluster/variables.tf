@@ -111,3 +111,33 @@ variable "wait_for_ready" {
   type        = bool
   default     = true
 }
+
+variable "kernel_image" {
+  description = "Direct kernel boot (the project's test image): local path or URL of a kernel. null (the default) boots the cloud image from its disk."
+  type        = string
+  default     = null
+}
+
+variable "initrd_image" {
+  description = "Direct kernel boot: local path or URL of the initramfs."
+  type        = string
+  default     = null
+}
+
+variable "kernel_cmdline" {
+  description = "Direct kernel boot: the kernel command line."
+  type        = string
+  default     = "console=ttyS0"
+}
+
+variable "shutdown_timeout" {
+  description = "Seconds a node gets for an ACPI shutdown on destroy (0: at once)."
+  type        = number
+  default     = 60
+}
+
+variable "wait_for_ip_timeout" {
+  description = "Seconds apply waits for each node's DHCP lease (0: do not wait; addresses are fixed anyway)."
+  type        = number
+  default     = 0
+}
