@@ -156,6 +156,30 @@ resource "libvirt_domain" "this" {
       readonly {}
     }
 
+    # Extra read-only raw disks shared by many nodes (e.g. an air-gap bundle found by its
+    # filesystem label), on virtio for the same reason as the seed: vdc, vdd, ...
+    dynamic "disk" {
+      for_each = var.extra_readonly_disks
+      content {
+        type   = "volume"
+        device = "disk"
+        driver {
+          name = "qemu"
+          type = "raw"
+        }
+        source {
+          pool   = disk.value.pool
+          volume = disk.value.volume
+        }
+        target {
+          dev = "vd${substr("cdefghijklmnopqrstuvwxyz", disk.key, 1)}"
+          bus = "virtio"
+        }
+        readonly {}
+        shareable {}
+      }
+    }
+
     dynamic "interface" {
       for_each = var.network_interfaces
       content {

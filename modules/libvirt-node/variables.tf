@@ -214,6 +214,20 @@ variable "network_interfaces" {
   }
 }
 
+variable "extra_readonly_disks" {
+  description = "Raw volumes attached read-only after the seed (vdc, vdd, ...), shareable between nodes: e.g. an air-gap bundle that cloud-init mounts by its label."
+  type = list(object({
+    pool   = string
+    volume = string
+  }))
+  default  = []
+  nullable = false
+  validation {
+    condition     = length(var.extra_readonly_disks) <= 24
+    error_message = "extra_readonly_disks: at most 24 disks (vdc to vdz)."
+  }
+}
+
 variable "kernel" {
   description = "Direct kernel boot: path on the libvirt host (e.g. a volume id) of the kernel. null boots from the disk, as cloud images do."
   type        = string

@@ -102,7 +102,7 @@ fn variable(block: &Block) -> Result<Variable, String> {
         .blocks()
         .filter(|b| b.identifier() == "validation")
         .map(|b| {
-            string_attribute(&b.body, "error_message")?
+            message_attribute(&b.body, "error_message")?
                 .ok_or_else(|| "a validation block has no error_message".to_string())
         })
         .collect::<Result<_, _>>()
@@ -148,6 +148,15 @@ fn string_attribute(body: &Body, key: &str) -> Result<Option<String>, String> {
         None => Ok(None),
         Some(Expression::String(s)) => Ok(Some(s.clone())),
         Some(other) => Err(format!("{key} must be a plain string, found `{other}`")),
+    }
+}
+
+/// A message that may interpolate values (`"${var.cidr} overlaps ..."`): shown as written,
+/// since the docs describe the rule, not one evaluation of it.
+fn message_attribute(body: &Body, key: &str) -> Result<Option<String>, String> {
+    match attribute(body, key) {
+        Some(Expression::TemplateExpr(template)) => Ok(Some(template.to_string())),
+        _ => string_attribute(body, key),
     }
 }
 
