@@ -297,8 +297,7 @@ fn assert_nodes_up(sandbox: &Sandbox, tf: &Terraform, nodes: &[&ExpectedNode]) {
     for node in nodes {
         assert_eq!(outputs["node_ips"]["value"][node.name], node.ip, "node_ips");
         assert_eq!(
-            outputs["node_macs"]["value"][node.name],
-            node.mac,
+            outputs["node_macs"]["value"][node.name], node.mac,
             "node_macs"
         );
         let interfaces = virsh_ok(sandbox, &["domiflist", &domain(node.name)]);
@@ -492,7 +491,11 @@ fn k3s_cluster_boots_two_nodes_scales_one_worker_out_and_in_and_destroys() {
             ["-c", &format!("ls -A {POOL_PATH} 2>/dev/null || true")],
         )
         .expect("list the pool directory");
-    assert_eq!(files.stdout.trim(), "", "no volume files left in {POOL_PATH}");
+    assert_eq!(
+        files.stdout.trim(),
+        "",
+        "no volume files left in {POOL_PATH}"
+    );
 
     eprintln!("module_k3s_cluster ({virt_type}, 1 server + 1 worker): {phases}");
     eprintln!(
