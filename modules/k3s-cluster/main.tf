@@ -169,8 +169,9 @@ data "k3s_cloud_init" "node" {
   manifests        = each.value.role == "server" && length(var.manifests) > 0 ? var.manifests : null
 
   config {
-    node_name    = each.key
-    node_ip      = [local.node_ip[each.key]]
+    node_name = each.key
+    # try: a node without an address is refused by a precondition on the network.
+    node_ip      = try([local.node_ip[each.key]], null)
     node_labels  = length(each.value.labels) > 0 ? each.value.labels : null
     node_taints  = length(each.value.taints) > 0 ? each.value.taints : null
     tls_san      = each.value.role == "server" ? [local.api_ip] : null
@@ -220,7 +221,7 @@ module "node" {
   memory_mib  = each.value.memory_mib
   vcpu        = each.value.vcpu
 
-  network_interfaces = [{ network = libvirt_network.this.name, mac = local.node_mac[each.key] }]
+  network_interfaces = [{ network = libvirt_network.this.name, mac = lookup(local.node_mac, each.key, null) }]
 
   kernel         = local.direct_boot ? libvirt_volume.kernel[0].id : null
   initrd         = var.initrd_image != null ? libvirt_volume.initrd[0].id : null
