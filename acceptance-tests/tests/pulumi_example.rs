@@ -140,6 +140,9 @@ mod bridge {
         const WHOLE_WORD: &[(&str, &str)] = &[
             ("person", "people"),
             ("man", "men"),
+            ("devices_input", "devices_inputs"),
+            ("node_ip", "node_ips"),
+            ("tls_san", "tls_sans"),
             ("child", "children"),
             ("ox", "oxen"),
             ("foot", "feet"),
@@ -977,6 +980,9 @@ fn names_follow_the_bridge_rules() {
         ("shelf", "shelves"),
         ("hostname", "hostnames"),
         ("man", "men"),
+        ("devices_input", "devices_inputs"),
+        ("node_ip", "node_ips"),
+        ("tls_san", "tls_sans"),
     ] {
         assert_eq!(pluralize(singular), plural, "{singular}");
     }
