@@ -539,6 +539,21 @@ struct Call {
     logical_name: String,
     line: usize,
     args: Vec<ts::Shape>,
+    /// `x` in `const x = new pkg.Class(...)` / `const x = pkg.getThing(...)`.
+    binding: Option<String>,
+}
+
+/// A property read `x.prop` on a variable bound to an SDK call.
+struct Read {
+    var: String,
+    prop: String,
+    line: usize,
+}
+
+/// What the checks need from a program.
+struct Program {
+    calls: Vec<Call>,
+    reads: Vec<Read>,
 }
 
 /// The `import * as alias from "@pulumi/pkg"` bindings, alias -> pkg.
@@ -562,7 +577,7 @@ fn sdk_imports(toks: &[ts::Token]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn sdk_calls(src: &str) -> Result<Vec<Call>, String> {
+fn read_program(src: &str) -> Result<Program, String> {
     use ts::Tok::*;
     let toks = ts::tokenize(src)?;
     let imports = sdk_imports(&toks);
@@ -583,6 +598,20 @@ fn sdk_calls(src: &str) -> Result<Vec<Call>, String> {
             continue;
         }
         let is_new = k > 0 && toks[k - 1].tok == Ident("new".into());
+        let before = |n: usize| (k >= n).then(|| &toks[k - n].tok);
+        let assigned_at = if is_new { 2 } else { 1 };
+        let binding = match (
+            before(assigned_at),
+            before(assigned_at + 1),
+            before(assigned_at + 2),
+        ) {
+            (Some(Punct("=")), Some(Ident(var)), Some(Ident(decl)))
+                if decl == "const" || decl == "let" =>
+            {
+                Some(var.clone())
+            }
+            _ => None,
+        };
         if !is_new && !member.starts_with("get") {
             continue;
         }
@@ -607,9 +636,31 @@ fn sdk_calls(src: &str) -> Result<Vec<Call>, String> {
             logical_name,
             line: toks[k].line,
             args,
+            binding,
         });
     }
-    Ok(calls)
+    let bound = |name: &str| calls.iter().any(|c| c.binding.as_deref() == Some(name));
+    let reads = toks
+        .windows(3)
+        .enumerate()
+        .filter_map(|(k, w)| match (&w[0].tok, &w[1].tok, &w[2].tok) {
+            (Ident(var), Punct("." | "?."), Ident(prop))
+                if bound(var)
+                    && !matches!(
+                        toks.get(k.wrapping_sub(1)).map(|t| &t.tok),
+                        Some(Punct("." | "?."))
+                    ) =>
+            {
+                Some(Read {
+                    var: var.clone(),
+                    prop: prop.clone(),
+                    line: w[0].line,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    Ok(Program { calls, reads })
 }
 
 /// The schema a call's arguments must fit, with the Terraform name it stands for.
@@ -777,11 +828,49 @@ fn hint(key: &str, members: &[(String, bridge::Member)]) -> String {
     }
 }
 
-/// Every problem with the SDK calls in `src`; `file` prefixes each message.
-fn check_program(file: &str, src: &str) -> Result<(Vec<Call>, Vec<String>), String> {
-    let calls = sdk_calls(src).map_err(|e| format!("{file}: {e}"))?;
+/// Names every SDK object has besides its schema's: the resource identity, and `apply` on
+/// the `Output` a `get...Output` function returns.
+const BUILT_IN_OUTPUTS: &[&str] = &["id", "urn", "apply"];
+
+/// Every read `x.prop` of a bound SDK object must name one of its schema's properties.
+fn check_reads(file: &str, calls: &[Call], reads: &[Read]) -> Vec<String> {
     let mut errors = Vec::new();
-    for call in &calls {
+    for read in reads {
+        let bound: Vec<&Call> = calls
+            .iter()
+            .filter(|c| c.binding.as_deref() == Some(read.var.as_str()))
+            .collect();
+        let schemas: Vec<(String, Block)> =
+            bound.iter().filter_map(|c| schema_for(c).ok()).collect();
+        if schemas.is_empty() || BUILT_IN_OUTPUTS.contains(&read.prop.as_str()) {
+            continue; // an unknown class is reported at the call
+        }
+        let known = schemas.iter().any(|(_, block)| {
+            bridge::members(block)
+                .iter()
+                .any(|(name, _)| *name == read.prop)
+        });
+        if !known {
+            let (tf_name, block) = &schemas[0];
+            errors.push(format!(
+                "{file}:{}: `{}.{}`: {tf_name} has no property `{}`{}",
+                read.line,
+                read.var,
+                read.prop,
+                read.prop,
+                hint(&read.prop, &bridge::members(block))
+            ));
+        }
+    }
+    errors
+}
+
+/// Every problem with the SDK calls in `src`; `file` prefixes each message.
+fn check_program(file: &str, src: &str) -> Result<(Program, Vec<String>), String> {
+    let program = read_program(src).map_err(|e| format!("{file}: {e}"))?;
+    let Program { calls, reads } = &program;
+    let mut errors = Vec::new();
+    for call in calls {
         let what = format!("{}.{}({})", call.package, call.member, call.logical_name);
         let (tf_name, block) = match schema_for(call) {
             Ok(found) => found,
@@ -811,7 +900,8 @@ fn check_program(file: &str, src: &str) -> Result<(Vec<Call>, Vec<String>), Stri
                 .map(|(line, e)| format!("{file}:{line}: {what} ({tf_name}): {e}")),
         );
     }
-    Ok((calls, errors))
+    errors.extend(check_reads(file, calls, reads));
+    Ok((program, errors))
 }
 
 const EXAMPLE: &str = "examples/pulumi/index.ts";
@@ -822,7 +912,7 @@ fn the_pulumi_example_uses_only_schema_names() {
         .join("..")
         .join(EXAMPLE);
     let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (calls, errors) = check_program(EXAMPLE, &src).unwrap_or_else(|e| panic!("{e}"));
+    let (program, errors) = check_program(EXAMPLE, &src).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         errors.is_empty(),
         "{} problem(s):\n{}",
@@ -830,7 +920,8 @@ fn the_pulumi_example_uses_only_schema_names() {
         errors.join("\n")
     );
     // The reader must have found the whole program, or the check above proves nothing.
-    let members: Vec<String> = calls
+    let members: Vec<String> = program
+        .calls
         .iter()
         .map(|c| format!("{}.{}", c.package, c.member))
         .collect();
@@ -849,6 +940,44 @@ fn the_pulumi_example_uses_only_schema_names() {
             "{EXAMPLE}: no `{expected}` call found in {members:?}"
         );
     }
+    let reads: Vec<String> = program
+        .reads
+        .iter()
+        .map(|r| format!("{}.{}", r.var, r.prop))
+        .collect();
+    for expected in [
+        "cluster.token",
+        "bootstrap.userData",
+        "domain.interfaceAddresses",
+    ] {
+        assert!(
+            reads.iter().any(|r| r == expected),
+            "{EXAMPLE}: no read `{expected}` found in {reads:?}"
+        );
+    }
+}
+
+#[test]
+fn reads_of_outputs_are_checked() {
+    let found = problems(
+        r#"const c = new k3s.Cluster("c", { name: "lab", serverUrl: "https://10.0.0.1:6443" });
+           export const a = c.kubeconfig; export const b = c.server_tls_files; export const i = c.id;
+           const ci = k3s.getCloudInitOutput({ role: "agent", token: c.token });
+           export const u = ci.userData; export const v = ci.user_data;"#,
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].contains("snippet.ts:4: `c.server_tls_files`: k3s_cluster has no property"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].contains("is `serverTlsFiles` in Pulumi"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].contains("`ci.user_data`: data.k3s_cloud_init has no property"),
+        "{found:?}"
+    );
 }
 
 /// Checks a snippet with the two SDK imports; returns the problems found.

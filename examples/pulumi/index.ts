@@ -143,7 +143,7 @@ const domains = nodes.map((node) => {
     metaData: `instance-id: ${node.name}\nlocal-hostname: ${node.name}\n`,
   }, inPool);
 
-  return new libvirt.Domain(node.key, {
+  const domain = new libvirt.Domain(node.key, {
     type: domainType,
     name: node.name,
     running: true,
@@ -183,6 +183,7 @@ const domains = nodes.map((node) => {
       consoles: [{ type: "pty", target: { type: "serial", port: 0 } }],
     },
   }, { provider: libvirtProvider, dependsOn: [disk, seed] });
+  return domain;
 });
 
 export const networkId = network.id;
