@@ -1116,3 +1116,63 @@ fn names_follow_the_bridge_rules() {
         assert_eq!(pluralize(singular), plural, "{singular}");
     }
 }
+
+/// Names nested blocks must not have: the Go SDK appends these to type names, so a block
+/// named so collides with its parent's variants (see provider/libvirt-schema/src/naming.rs).
+const GO_TYPE_SUFFIXES: &[&str] = &["input", "output", "args", "ptr", "array", "map"];
+
+/// Names in `block` (recursively) that Pulumi reserves or that collide in its Go SDK.
+fn reserved_names(block: &Block, path: &str, out: &mut Vec<String>) {
+    for attr in &block.attributes {
+        if attr.name == "urn" || attr.name == "pulumi" {
+            out.push(format!("{path}{}", attr.name));
+        }
+    }
+    for nested in &block.blocks {
+        if ["urn", "pulumi"].contains(&nested.name.as_str())
+            || GO_TYPE_SUFFIXES.contains(&nested.name.as_str())
+        {
+            out.push(format!("{path}{}", nested.name));
+        }
+        reserved_names(&nested.block, &format!("{path}{}.", nested.name), out);
+    }
+}
+
+#[test]
+fn every_resource_of_both_providers_fits_the_bridge() {
+    let providers: [Box<dyn Provider>; 2] = [
+        Box::new(libvirt_provider::LibvirtProvider::default()),
+        Box::new(k3s_provider::K3sProvider),
+    ];
+    let mut problems = Vec::new();
+    for provider in &providers {
+        for resource in provider.resources() {
+            let block = &resource.schema().block;
+            match block.attribute("id") {
+                Some(id) if id.ty == Type::String && id.is_computed() => {}
+                _ => problems.push(format!("{}: no computed string `id`", resource.type_name())),
+            }
+            let mut found = Vec::new();
+            reserved_names(block, "", &mut found);
+            problems.extend(
+                found
+                    .into_iter()
+                    .map(|n| format!("{}: `{n}`", resource.type_name())),
+            );
+        }
+        for data_source in provider.data_sources() {
+            let mut found = Vec::new();
+            reserved_names(&data_source.schema().block, "", &mut found);
+            problems.extend(
+                found
+                    .into_iter()
+                    .map(|n| format!("data.{}: `{n}`", data_source.type_name())),
+            );
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "names the Pulumi bridge cannot carry:\n{}",
+        problems.join("\n")
+    );
+}
