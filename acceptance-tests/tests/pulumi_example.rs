@@ -765,28 +765,7 @@ fn check_object(object: &ts::Object, block: &Block, path: &str, errors: &mut Vec
                 }
             }
             bridge::Member::Block(nested) => {
-                let array = bridge::is_array_block(nested);
-                for shape in &prop.value {
-                    match shape {
-                        ts::Shape::Object(o) if array => errors.push((o.line, format!(
-                            "property `{}` is an array in Pulumi (Terraform block `{}` repeats); write [{{ ... }}]",
-                            at(key), nested.name
-                        ))),
-                        ts::Shape::Array(_) if !array => errors.push((prop.line, format!(
-                            "property `{}` is one object in Pulumi (Terraform block `{}` has max_items = 1); write {{ ... }}, not an array",
-                            at(key), nested.name
-                        ))),
-                        ts::Shape::Object(o) | ts::Shape::ArrowObject(o) => check_object(o, &nested.block, &at(key), errors),
-                        ts::Shape::Array(elements) => {
-                            for element in elements.iter().flatten() {
-                                match element {
-                                    ts::Shape::Object(o) | ts::Shape::ArrowObject(o) => check_object(o, &nested.block, &at(key), errors),
-                                    ts::Shape::Array(_) => errors.push((prop.line, format!("property `{}` holds objects, not arrays", at(key)))),
-                                }
-                            }
-                        }
-                    }
-                }
+                check_block_value(&prop.value, prop.line, nested, &at(key), errors)
             }
         }
     }
@@ -805,6 +784,52 @@ fn check_object(object: &ts::Object, block: &Block, path: &str, errors: &mut Vec
                     member.tf_name()
                 ),
             ));
+        }
+    }
+}
+
+/// Checks the value given for nested block `nested`, written at `path`: an array where the
+/// bridge makes one, a single object otherwise, and each object against the block's schema.
+fn check_block_value(
+    value: &[ts::Shape],
+    line: usize,
+    nested: &tfplugin::NestedBlock,
+    path: &str,
+    errors: &mut Vec<(usize, String)>,
+) {
+    let array = bridge::is_array_block(nested);
+    for shape in value {
+        match shape {
+            ts::Shape::Object(o) if array => errors.push((
+                o.line,
+                format!(
+                    "property `{path}` is an array in Pulumi (Terraform block `{}` repeats); \
+                     write [{{ ... }}]",
+                    nested.name
+                ),
+            )),
+            ts::Shape::Array(_) if !array => errors.push((
+                line,
+                format!(
+                    "property `{path}` is one object in Pulumi (Terraform block `{}` has \
+                     max_items = 1); write {{ ... }}, not an array",
+                    nested.name
+                ),
+            )),
+            ts::Shape::Object(o) | ts::Shape::ArrowObject(o) => {
+                check_object(o, &nested.block, path, errors)
+            }
+            ts::Shape::Array(elements) => {
+                for element in elements.iter().flatten() {
+                    match element {
+                        ts::Shape::Object(o) | ts::Shape::ArrowObject(o) => {
+                            check_object(o, &nested.block, path, errors)
+                        }
+                        ts::Shape::Array(_) => errors
+                            .push((line, format!("property `{path}` holds objects, not arrays"))),
+                    }
+                }
+            }
         }
     }
 }
