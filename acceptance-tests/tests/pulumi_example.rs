@@ -913,7 +913,11 @@ fn check_program(file: &str, src: &str) -> Result<(Program, Vec<String>), String
             })
             .collect();
         if objects.is_empty() {
-            errors.push(format!("{file}:{}: {what} ({tf_name}): arguments are not an object literal, so they cannot be checked", call.line));
+            errors.push(format!(
+                "{file}:{}: {what} ({tf_name}): arguments are not an object literal, \
+                 so they cannot be checked",
+                call.line
+            ));
         }
         let mut found = Vec::new();
         for object in objects {
