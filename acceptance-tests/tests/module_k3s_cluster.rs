@@ -9,6 +9,9 @@
 //! 1 -> 2 -> 1 create and destroy only worker-2's resources (plus its DHCP host entry, updated
 //! live in the network); destroy leaves libvirt empty.
 //!
+//! A second test applies 3 servers (HA): server-1's bootstrap starts embedded etcd
+//! (`cluster-init`), server-2 and server-3 join through its address.
+//!
 //! Prints the first apply split by phase (from terraform's `-json` apply events) and the
 //! scale-out by one worker.
 
@@ -16,8 +19,9 @@
 mod example_tree;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{build_test_image, domain_type, hcl, make_qcow2, virsh_ok};
@@ -37,33 +41,28 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
 /// A node as the module must lay it out: host number 10 + N for server-N, 20 + N for
 /// worker-N, and a MAC made of the address's last three bytes.
 struct ExpectedNode {
-    name: &'static str,
-    ip: &'static str,
-    mac: &'static str,
+    name: String,
+    ip: String,
+    mac: String,
 }
 
-const SERVER_1: ExpectedNode = ExpectedNode {
-    name: "server-1",
-    ip: "10.17.0.11",
-    mac: "52:54:00:11:00:0b",
-};
-const WORKER_1: ExpectedNode = ExpectedNode {
-    name: "worker-1",
-    ip: "10.17.0.21",
-    mac: "52:54:00:11:00:15",
-};
-const WORKER_2: ExpectedNode = ExpectedNode {
-    name: "worker-2",
-    ip: "10.17.0.22",
-    mac: "52:54:00:11:00:16",
-};
+fn node(name: &str) -> ExpectedNode {
+    let (group, number) = name.rsplit_once('-').expect("NAME-N");
+    let number: u8 = number.parse().expect("a node number");
+    let host = number + if group == "server" { 10 } else { 20 };
+    ExpectedNode {
+        name: name.to_string(),
+        ip: format!("10.17.0.{host}"),
+        mac: format!("52:54:00:11:00:{host:02x}"),
+    }
+}
 
 fn domain(node: &str) -> String {
     format!("{CLUSTER}-{node}")
 }
 
-/// terraform.tfvars for 1 server and `workers` workers booting the test image.
-fn tfvars(image_dir: &Path, base: &str, virt_type: &str, workers: u32) -> String {
+/// terraform.tfvars for `servers` servers and `workers` workers booting the test image.
+fn tfvars(image_dir: &Path, base: &str, virt_type: &str, servers: u32, workers: u32) -> String {
     let image = |f: &str| hcl(&image_dir.join(f).to_string_lossy());
     format!(
         r#"name                = "{CLUSTER}"
@@ -71,7 +70,7 @@ cidr                = "10.17.0.0/24"
 base_image          = {base}
 pool_path           = "{POOL_PATH}"
 domain_type         = "{virt_type}"
-server_count        = 1
+server_count        = {servers}
 worker_count        = {workers}
 server_memory_mib   = 512
 worker_memory_mib   = 512
@@ -252,12 +251,13 @@ fn assert_only_worker_2(changes: &BTreeMap<String, (Vec<String>, Value, Value)>,
     let mut hosts = dhcp_hosts(with);
     let position = hosts
         .iter()
-        .position(|h| h["name"] == WORKER_2.name)
+        .position(|h| h["name"] == "worker-2")
         .expect("worker-2's DHCP host entry in the plan");
     let entry = hosts.remove(position);
+    let worker_2 = node("worker-2");
     assert_eq!(
         (entry["ip"].as_str(), entry["mac"].as_str()),
-        (Some(WORKER_2.ip), Some(WORKER_2.mac)),
+        (Some(worker_2.ip.as_str()), Some(worker_2.mac.as_str())),
         "worker-2's DHCP host entry"
     );
     assert_eq!(hosts, dhcp_hosts(without), "other DHCP host entries kept");
@@ -283,47 +283,45 @@ fn apply_saved_plan(tf: &Terraform) -> Duration {
 
 // ---------------------------------------------------------------- checks
 
-/// Each node runs, has its fixed MAC, and holds its fixed lease under its node name; the
-/// outputs say the same.
-fn assert_nodes_up(sandbox: &Sandbox, tf: &Terraform, nodes: &[&ExpectedNode]) {
+/// Exactly these nodes run, each with its fixed MAC and its fixed lease under its node name;
+/// the outputs say the same.
+fn assert_nodes_up(sandbox: &Sandbox, tf: &Terraform, names: &[&str]) {
     let running = virsh_ok(sandbox, &["list", "--state-running", "--name"]);
     let mut running: Vec<&str> = running.lines().filter(|l| !l.is_empty()).collect();
     running.sort_unstable();
-    let expected: Vec<String> = nodes.iter().map(|n| domain(n.name)).collect();
+    let expected: Vec<String> = names.iter().map(|n| domain(n)).collect();
     assert_eq!(running, expected, "running domains");
 
     let outputs = tf.output_json().expect("outputs");
     let leases = virsh_ok(sandbox, &["net-dhcp-leases", NETWORK]);
-    for node in nodes {
-        assert_eq!(outputs["node_ips"]["value"][node.name], node.ip, "node_ips");
-        assert_eq!(
-            outputs["node_macs"]["value"][node.name], node.mac,
-            "node_macs"
-        );
-        let interfaces = virsh_ok(sandbox, &["domiflist", &domain(node.name)]);
+    for node in names.iter().map(|n| node(n)) {
+        let name = node.name.as_str();
+        assert_eq!(outputs["node_ips"]["value"][name], node.ip, "node_ips");
+        assert_eq!(outputs["node_macs"]["value"][name], node.mac, "node_macs");
+        let interfaces = virsh_ok(sandbox, &["domiflist", &domain(name)]);
         assert!(
-            interfaces.contains(node.mac),
-            "{} has MAC {}:\n{interfaces}",
-            node.name,
+            interfaces.contains(&node.mac),
+            "{name} has MAC {}:\n{interfaces}",
             node.mac
         );
         // virsh net-dhcp-leases: expiry date, expiry time, MAC, protocol, IP/prefix, hostname.
         let lease = leases
             .lines()
             .map(|l| l.split_whitespace().collect::<Vec<_>>())
-            .find(|fields| fields.get(2) == Some(&node.mac))
-            .unwrap_or_else(|| panic!("no lease for {} ({}):\n{leases}", node.name, node.mac));
+            .find(|fields| fields.get(2) == Some(&node.mac.as_str()))
+            .unwrap_or_else(|| panic!("no lease for {name} ({}):\n{leases}", node.mac));
         assert_eq!(
             (lease.get(4).copied(), lease.get(5).copied()),
-            (Some(format!("{}/24", node.ip).as_str()), Some(node.name)),
-            "{}'s lease (address, host name from its cloud-init meta-data)",
-            node.name
+            (Some(format!("{}/24", node.ip).as_str()), Some(name)),
+            "{name}'s lease (address, host name from its cloud-init meta-data)"
         );
     }
-    assert_eq!(
-        outputs["api_url"]["value"],
-        format!("https://{}:6443", SERVER_1.ip)
-    );
+    assert_eq!(outputs["api_url"]["value"], api_url());
+}
+
+/// The first server's address: the API URL everyone joins.
+fn api_url() -> String {
+    format!("https://{}:6443", node("server-1").ip)
 }
 
 /// The user-data on a node's cloud-init disk, read back through libvirt and isoinfo.
@@ -347,34 +345,36 @@ fn seed_user_data(sandbox: &Sandbox, tf: &Terraform, node: &str) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 user-data")
 }
 
-/// Each cloud-init disk holds the module's k3s bootstrap for that node.
-fn assert_k3s_user_data(sandbox: &Sandbox, tf: &Terraform) {
-    let api_url = format!("https://{}:6443", SERVER_1.ip);
-    for (node, role_marks) in [
-        (&SERVER_1, vec!["/var/lib/rancher/k3s/server/tls/"]),
-        (&WORKER_1, vec![api_url.as_str()]),
-    ] {
-        let user_data = seed_user_data(sandbox, tf, node.name);
+/// Each node's cloud-init disk holds the module's k3s bootstrap for it: a `#cloud-config`
+/// document writing the k3s config (its name and address) and installing k3s air-gapped;
+/// servers get the cluster's CA files; server-1 starts an embedded-etcd cluster when
+/// `embedded_etcd`, everyone else joins through server-1's address.
+fn assert_k3s_user_data(sandbox: &Sandbox, tf: &Terraform, names: &[&str], embedded_etcd: bool) {
+    let join = format!("server: {}", api_url());
+    for node in names.iter().map(|n| node(n)) {
+        let name = node.name.as_str();
+        let user_data = seed_user_data(sandbox, tf, name);
         assert!(
             user_data.starts_with("#cloud-config\n"),
-            "{}: user-data is a #cloud-config document:\n{user_data}",
-            node.name
+            "{name}: user-data is a #cloud-config document:\n{user_data}"
         );
-        let node_ip = node.ip;
-        for mark in [
-            "/etc/rancher/k3s/config.yaml",
-            node.name,
-            node_ip,
-            "K10",
-            "INSTALL_K3S_SKIP_DOWNLOAD",
-        ]
-        .iter()
-        .chain(role_marks.iter())
-        {
-            assert!(
+        let is_server = name.starts_with("server-");
+        let first = name == "server-1";
+        let expectations = [
+            ("/etc/rancher/k3s/config.yaml", true),
+            (&format!("node-name: {name}"), true),
+            (&node.ip, true),
+            ("K10", true),
+            ("INSTALL_K3S_SKIP_DOWNLOAD", true),
+            ("/var/lib/rancher/k3s/server/tls/", is_server),
+            ("cluster-init: true", first && embedded_etcd),
+            (&join, !first),
+        ];
+        for (mark, present) in expectations {
+            assert_eq!(
                 user_data.contains(mark),
-                "{}: user-data mentions {mark}:\n{user_data}",
-                node.name
+                present,
+                "{name}: user-data mentions {mark:?}: expected {present}:\n{user_data}"
             );
         }
     }
@@ -386,82 +386,150 @@ fn domid(sandbox: &Sandbox, node: &str) -> String {
         .to_string()
 }
 
-// ---------------------------------------------------------------- the test
+// ---------------------------------------------------------------- the tests
+
+/// The tests boot guests on a 2-core machine: run them one at a time, so timings mean something.
+static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+const SKIP_NOTICE: &str = "module_k3s_cluster: k3s itself is SKIPPED: no k3s binary or image archive is supplied and the test image cannot run k3s (wait_for_ready = false); the libvirt side and the k3s bootstrap on each node's cloud-init disk are checked";
+
+/// examples/k3s-cluster in a workspace on `sandbox`, with the test image built and modules
+/// installed; `write_vars(servers, workers)` (re)writes terraform.tfvars.
+struct Example<'s> {
+    tf: Terraform<'s>,
+    image_dir: PathBuf,
+    base: String,
+    virt_type: &'static str,
+}
+
+impl<'s> Example<'s> {
+    fn new(sandbox: &'s Sandbox, tree: &ExampleTree) -> Self {
+        let tf = tree
+            .workspace(
+                sandbox,
+                Path::new(EXAMPLE),
+                &[LocalProvider::Libvirt, LocalProvider::K3s],
+            )
+            .with_timeout(COMMAND_TIMEOUT);
+        let image_dir = tf.dir().join("image");
+        build_test_image(&image_dir);
+        let base = make_qcow2(tf.dir(), "base.qcow2", "64M");
+        tf.run(&["get", "-no-color"])
+            .and_then(|o| o.into_success())
+            .expect("terraform get installs the modules");
+        Example {
+            tf,
+            image_dir,
+            base,
+            virt_type: domain_type(sandbox),
+        }
+    }
+
+    fn write_vars(&self, servers: u32, workers: u32) {
+        let vars = tfvars(
+            &self.image_dir,
+            &self.base,
+            self.virt_type,
+            servers,
+            workers,
+        );
+        self.tf
+            .write_file("terraform.tfvars", &vars)
+            .expect("write terraform.tfvars");
+    }
+
+    /// `apply -json`: its event lines and wall time.
+    fn apply(&self) -> (String, Duration) {
+        let started = Instant::now();
+        let applied = self
+            .tf
+            .run(&["apply", "-auto-approve", "-input=false", "-json"])
+            .expect("apply");
+        let elapsed = started.elapsed();
+        assert!(
+            applied.success(),
+            "apply failed:\n{}\n{}",
+            applied.stdout,
+            applied.stderr
+        );
+        (applied.stdout, elapsed)
+    }
+
+    fn assert_plan_empty(&self, when: &str) {
+        assert_eq!(
+            self.tf.plan_detailed_exitcode().expect("plan"),
+            0,
+            "plan {when} must be empty"
+        );
+    }
+
+    /// Destroys everything and checks libvirt holds nothing of it; the destroy's wall time.
+    fn destroy_to_empty(&self, sandbox: &Sandbox) -> Duration {
+        let started = Instant::now();
+        self.tf.destroy().expect("destroy");
+        let elapsed = started.elapsed();
+        for (what, args) in [
+            ("domains", ["list", "--all", "--name"]),
+            ("networks", ["net-list", "--all", "--name"]),
+            ("pools", ["pool-list", "--all", "--name"]),
+        ] {
+            assert_eq!(
+                virsh_ok(sandbox, &args).trim(),
+                "",
+                "no {what} left after destroy"
+            );
+        }
+        let files = sandbox
+            .exec(
+                "sh",
+                ["-c", &format!("ls -A {POOL_PATH} 2>/dev/null || true")],
+            )
+            .expect("list the pool directory");
+        assert_eq!(
+            files.stdout.trim(),
+            "",
+            "no volume files left in {POOL_PATH}"
+        );
+        elapsed
+    }
+}
 
 #[test]
 fn k3s_cluster_boots_two_nodes_scales_one_worker_out_and_in_and_destroys() {
+    let _one = ONE_CLUSTER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let started = Instant::now();
-    eprintln!(
-        "module_k3s_cluster: k3s itself is SKIPPED: no k3s binary or image archive is supplied and the test image cannot run k3s (wait_for_ready = false); the libvirt side and the k3s bootstrap on each node's cloud-init disk are checked"
-    );
+    eprintln!("{SKIP_NOTICE}");
     let sandbox = Sandbox::start(&unique_name("acc-k3sc")).expect("sandbox starts");
     let tree = ExampleTree::new();
-    let tf = tree
-        .workspace(
-            &sandbox,
-            Path::new(EXAMPLE),
-            &[LocalProvider::Libvirt, LocalProvider::K3s],
-        )
-        .with_timeout(COMMAND_TIMEOUT);
-    let image_dir = tf.dir().join("image");
-    build_test_image(&image_dir);
-    let base = make_qcow2(tf.dir(), "base.qcow2", "64M");
-    let virt_type = domain_type(&sandbox);
-    let write_vars = |workers| {
-        tf.write_file(
-            "terraform.tfvars",
-            &tfvars(&image_dir, &base, virt_type, workers),
-        )
-        .expect("write terraform.tfvars")
-    };
-    write_vars(1);
-    tf.run(&["get", "-no-color"])
-        .and_then(|o| o.into_success())
-        .expect("terraform get installs the modules");
+    let example = Example::new(&sandbox, &tree);
+    let tf = &example.tf;
 
     // 1 server + 1 worker boot and take their fixed leases.
-    let apply_started = Instant::now();
-    let applied = tf
-        .run(&["apply", "-auto-approve", "-input=false", "-json"])
-        .expect("first apply");
-    let apply_time = apply_started.elapsed();
-    assert!(
-        applied.success(),
-        "first apply failed:\n{}\n{}",
-        applied.stdout,
-        applied.stderr
-    );
-    let phases = ApplyEvents::parse(&applied.stdout).report(apply_time);
-    assert_nodes_up(&sandbox, &tf, &[&SERVER_1, &WORKER_1]);
-    assert_k3s_user_data(&sandbox, &tf);
-    assert_eq!(
-        tf.plan_detailed_exitcode().expect("plan"),
-        0,
-        "second plan must be empty"
-    );
-    let kept = [SERVER_1.name, WORKER_1.name].map(|n| (n, domid(&sandbox, n)));
+    example.write_vars(1, 1);
+    let (events, apply_time) = example.apply();
+    let phases = ApplyEvents::parse(&events).report(apply_time);
+    let two = ["server-1", "worker-1"];
+    assert_nodes_up(&sandbox, tf, &two);
+    assert_k3s_user_data(&sandbox, tf, &two, false);
+    example.assert_plan_empty("after the first apply");
+    let kept = two.map(|n| (n, domid(&sandbox, n)));
 
     // Workers 1 -> 2: only worker-2 comes.
-    write_vars(2);
-    assert_only_worker_2(&planned_changes(&tf), "create");
-    let scale_out = apply_saved_plan(&tf);
-    assert_nodes_up(&sandbox, &tf, &[&SERVER_1, &WORKER_1, &WORKER_2]);
-    assert_eq!(
-        tf.plan_detailed_exitcode().expect("plan"),
-        0,
-        "plan after scale-out must be empty"
-    );
+    example.write_vars(1, 2);
+    assert_only_worker_2(&planned_changes(tf), "create");
+    let scale_out = apply_saved_plan(tf);
+    assert_nodes_up(&sandbox, tf, &["server-1", "worker-1", "worker-2"]);
+    assert_k3s_user_data(&sandbox, tf, &["worker-2"], false);
+    example.assert_plan_empty("after scale-out");
 
     // Workers 2 -> 1: only worker-2 goes.
-    write_vars(1);
-    assert_only_worker_2(&planned_changes(&tf), "delete");
-    let scale_in = apply_saved_plan(&tf);
-    assert_nodes_up(&sandbox, &tf, &[&SERVER_1, &WORKER_1]);
-    assert_eq!(
-        tf.plan_detailed_exitcode().expect("plan"),
-        0,
-        "plan after scale-in must be empty"
-    );
+    example.write_vars(1, 1);
+    assert_only_worker_2(&planned_changes(tf), "delete");
+    let scale_in = apply_saved_plan(tf);
+    assert_nodes_up(&sandbox, tf, &two);
+    example.assert_plan_empty("after scale-in");
     for (node, id) in &kept {
         assert_eq!(
             &domid(&sandbox, node),
@@ -470,39 +538,41 @@ fn k3s_cluster_boots_two_nodes_scales_one_worker_out_and_in_and_destroys() {
         );
     }
 
-    // Destroy leaves libvirt empty.
-    let destroy_started = Instant::now();
-    tf.destroy().expect("destroy");
-    let destroy_time = destroy_started.elapsed();
-    for (what, args) in [
-        ("domains", ["list", "--all", "--name"]),
-        ("networks", ["net-list", "--all", "--name"]),
-        ("pools", ["pool-list", "--all", "--name"]),
-    ] {
-        assert_eq!(
-            virsh_ok(&sandbox, &args).trim(),
-            "",
-            "no {what} left after destroy"
-        );
-    }
-    let files = sandbox
-        .exec(
-            "sh",
-            ["-c", &format!("ls -A {POOL_PATH} 2>/dev/null || true")],
-        )
-        .expect("list the pool directory");
-    assert_eq!(
-        files.stdout.trim(),
-        "",
-        "no volume files left in {POOL_PATH}"
+    let destroy_time = example.destroy_to_empty(&sandbox);
+    eprintln!(
+        "module_k3s_cluster ({}, 1 server + 1 worker): {phases}",
+        example.virt_type
     );
-
-    eprintln!("module_k3s_cluster ({virt_type}, 1 server + 1 worker): {phases}");
     eprintln!(
         "module_k3s_cluster: scale-out 1 -> 2 workers (one node booting to its lease) {:.1} s, scale-in 2 -> 1 {:.1} s, destroy {:.1} s, whole test {:.1} s",
         scale_out.as_secs_f64(),
         scale_in.as_secs_f64(),
         destroy_time.as_secs_f64(),
         started.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn ha_control_plane_first_server_starts_etcd_and_the_others_join() {
+    let _one = ONE_CLUSTER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    eprintln!("{SKIP_NOTICE}");
+    let sandbox = Sandbox::start(&unique_name("acc-k3sha")).expect("sandbox starts");
+    let tree = ExampleTree::new();
+    let example = Example::new(&sandbox, &tree);
+
+    example.write_vars(3, 0);
+    let (_, apply_time) = example.apply();
+    let servers = ["server-1", "server-2", "server-3"];
+    assert_nodes_up(&sandbox, &example.tf, &servers);
+    assert_k3s_user_data(&sandbox, &example.tf, &servers, true);
+    example.assert_plan_empty("after the first apply");
+    let destroy_time = example.destroy_to_empty(&sandbox);
+    eprintln!(
+        "module_k3s_cluster ({}, 3 servers, HA): apply {:.1} s, destroy {:.1} s",
+        example.virt_type,
+        apply_time.as_secs_f64(),
+        destroy_time.as_secs_f64()
     );
 }
