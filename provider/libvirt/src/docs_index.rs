@@ -187,6 +187,13 @@ output "web_addresses" {
 
 - [`libvirt-node`](modules/libvirt-node.md): one virtual machine (a disk over a shared base
   image, a cloud-init seed, the domain) as a reusable module; its inputs and outputs.
+- [`k3s-cluster`](modules/k3s-cluster.md): a k3s cluster on libvirt VMs (network, pool, base
+  image, server and worker groups by name, k3s bootstrap by cloud-init, readiness).
+- [`ad-exchange`](modules/ad-exchange.md): the exchange and its bidders deployed on k3s.
+- [The k3s provider](k3s/index.md): cluster credentials, node bootstrap, readiness, manifests.
+- [Building a k3s cluster](guides/k3s-cluster.md): from libvirt VMs to a Ready cluster.
 - [Migrating from the Go libvirt provider](guides/migrating-from-go-libvirt-provider.md):
   attribute mapping from `dmacvicar/libvirt` 0.7/0.8.
-- [OpenTofu](guides/opentofu.md): installing the providers for `tofu`, and what is verified."#;
+- [OpenTofu](guides/opentofu.md): installing the providers for `tofu`, and what is verified.
+- [Pulumi](guides/pulumi.md): both providers from a Pulumi program through
+  `pulumi package add terraform-provider`, the generated SDK's names, and what is verified."#;
