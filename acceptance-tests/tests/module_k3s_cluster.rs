@@ -57,6 +57,23 @@ fn node(name: &str) -> ExpectedNode {
     }
 }
 
+/// An ISO labelled K3S holding stand-ins for the k3s binary and install script.
+fn airgap_bundle(dir: &Path) -> PathBuf {
+    let files = dir.join("airgap-files");
+    std::fs::create_dir_all(&files).expect("airgap dir");
+    std::fs::write(files.join("k3s"), "#!/bin/sh\necho k3s stand-in\n").expect("k3s");
+    std::fs::write(files.join("install.sh"), "#!/bin/sh\nexit 0\n").expect("install.sh");
+    let iso = dir.join("k3s-airgap.iso");
+    let made = Command::new("genisoimage")
+        .args(["-quiet", "-V", "K3S", "-J", "-R", "-o"])
+        .arg(&iso)
+        .arg(&files)
+        .status()
+        .expect("genisoimage (scripts/install-deps.sh installs it)");
+    assert!(made.success(), "genisoimage failed");
+    iso
+}
+
 fn domain(node: &str) -> String {
     format!("{CLUSTER}-{node}")
 }
@@ -456,10 +473,12 @@ impl<'s> Example<'s> {
     }
 
     fn assert_plan_empty(&self, when: &str) {
+        let plan = self.tf.plan().expect("plan");
         assert_eq!(
-            self.tf.plan_detailed_exitcode().expect("plan"),
-            0,
-            "plan {when} must be empty"
+            plan.code,
+            Some(0),
+            "plan {when} must be empty:\n{}",
+            plan.stdout
         );
     }
 
@@ -563,9 +582,34 @@ fn ha_control_plane_first_server_starts_etcd_and_the_others_join() {
     let example = Example::new(&sandbox, &tree);
 
     example.write_vars(3, 0);
+    // The air-gap files on a labelled disk shared by every node, instead of inside the image.
+    let bundle = airgap_bundle(example.tf.dir());
+    example
+        .tf
+        .write_file(
+            "airgap.auto.tfvars",
+            &format!(
+                "airgap_bundle = {}
+k3s_airgap = {{
+  binary_path         = \"/mnt/k3s-airgap/k3s\"\n  install_script_path = \"/mnt/k3s-airgap/install.sh\"\n  mount_label         = \"K3S\"\n}}\n",
+                hcl(&bundle.to_string_lossy())
+            ),
+        )
+        .expect("airgap tfvars");
     let (_, apply_time) = example.apply();
     let servers = ["server-1", "server-2", "server-3"];
     assert_nodes_up(&sandbox, &example.tf, &servers);
+    for server in servers {
+        let xml = sandbox
+            .virsh(&["dumpxml", &domain(server)])
+            .expect("virsh dumpxml")
+            .stdout;
+        assert!(
+            xml.contains(&format!("volume='{CLUSTER}-airgap.img'"))
+                && xml.contains("<target dev='vdc'"),
+            "{server} lacks the air-gap disk:\n{xml}"
+        );
+    }
     assert_k3s_user_data(&sandbox, &example.tf, &servers, true);
     example.assert_plan_empty("after the first apply");
     let destroy_time = example.destroy_to_empty(&sandbox);

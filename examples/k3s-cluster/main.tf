@@ -37,8 +37,9 @@ module "cluster" {
   worker_count = var.worker_count
   worker_size  = { vcpu = 2, memory_mib = var.worker_memory_mib, disk_gib = var.disk_gib }
 
-  k3s_airgap = var.k3s_install == "airgap" ? var.k3s_airgap : null
-  k3s_online = var.k3s_install == "online" ? { version = var.k3s_version } : null
+  k3s_airgap    = var.k3s_install == "airgap" ? var.k3s_airgap : null
+  airgap_bundle = var.k3s_install == "airgap" ? var.airgap_bundle : null
+  k3s_online    = var.k3s_install == "online" ? { version = var.k3s_version } : null
 
   user_data_parts = length(var.ssh_authorized_keys) == 0 ? [] : [
     "#cloud-config\n${yamlencode({ ssh_authorized_keys = var.ssh_authorized_keys })}",

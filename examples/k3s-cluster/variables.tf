@@ -94,6 +94,12 @@ variable "k3s_airgap" {
   }
 }
 
+variable "airgap_bundle" {
+  description = "Optional disk image holding the k3s files (e.g. `genisoimage -V K3S -J -R -o k3s.iso dir/`), attached read-only to every node; set `k3s_airgap.mount_label` to its label and the paths under /mnt/k3s-airgap."
+  type        = string
+  default     = null
+}
+
 variable "k3s_version" {
   description = "Online install: k3s release, e.g. \"v1.31.4+k3s1\"; null: the latest stable."
   type        = string

@@ -88,6 +88,18 @@ resource "libvirt_volume" "initrd" {
   }
 }
 
+# The air-gap bundle (k3s, install.sh, image archives on a labelled filesystem), uploaded
+# once and attached read-only to every node; the bootstrap mounts it by its label.
+resource "libvirt_volume" "airgap" {
+  count          = var.airgap_bundle != null ? 1 : 0
+  pool           = libvirt_pool.this.name
+  name           = "${var.name}-airgap.img"
+  content_source = var.airgap_bundle
+  # No format: libvirt probes the content (an ISO reads back as "iso"); the guest sees raw
+  # bytes either way.
+  target {}
+}
+
 resource "libvirt_network" "this" {
   name      = "${var.name}-net"
   autostart = true
@@ -222,6 +234,8 @@ module "node" {
   vcpu        = each.value.vcpu
 
   network_interfaces = [{ network = libvirt_network.this.name, mac = lookup(local.node_mac, each.key, null) }]
+
+  extra_readonly_disks = [for v in libvirt_volume.airgap : { pool = libvirt_pool.this.name, volume = v.name }]
 
   kernel         = local.direct_boot ? libvirt_volume.kernel[0].id : null
   initrd         = var.initrd_image != null ? libvirt_volume.initrd[0].id : null

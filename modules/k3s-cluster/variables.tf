@@ -264,6 +264,16 @@ variable "k3s_airgap" {
   }
 }
 
+variable "airgap_bundle" {
+  description = "Path or URL of a raw disk image (e.g. an ISO made with `genisoimage -V K3S`) holding the k3s binary, install.sh and image archives, with the filesystem label `k3s_airgap.mount_label`. Uploaded once and attached read-only to every node, so the paths in `k3s_airgap` point under /mnt/k3s-airgap."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.airgap_bundle == null || try(var.k3s_airgap.mount_label != null, false)
+    error_message = "airgap_bundle needs k3s_airgap with mount_label set to the bundle's filesystem label (its files are found by that label)."
+  }
+}
+
 variable "server_disable" {
   description = "Packaged k3s components the servers do not deploy, e.g. `[\"traefik\"]`."
   type        = list(string)
