@@ -6,7 +6,9 @@
 # modules/libvirt-node that boot and take a DHCP lease), check that a second plan is empty,
 # show the outputs and what libvirt holds, destroy, run the exchange and 3 bidders locally
 # under the load generator (p50/p99 of whole auctions), stop the private libvirtd, print
-# timings.
+# timings. With K3S_BINARY, K3S_INSTALL_SCRIPT [K3S_IMAGES] and KVMCLOUD_CLOUD_IMAGE set it
+# also builds the full stack (examples/ad-exchange: k3s on VMs, the exchange deployed on it)
+# before the local run; that path needs files this project's CI cannot fetch.
 #
 #   LIBVIRT_DEFAULT_URI=qemu:///system KVMCLOUD_USE_HOST_LIBVIRT=1 scripts/demo.sh
 # runs the same against your own libvirtd instead. NODES=3 scripts/demo.sh boots three.
@@ -110,6 +112,26 @@ tail -n 1 "$work/destroy.log"
 left=$(run virsh list --all --name; run virsh net-list --all --name; run virsh pool-list --all --name)
 [ -z "${left//[[:space:]]/}" ] || { echo "demo: libvirt still holds: $left" >&2; exit 1; }
 echo "libvirt is empty again."
+
+# The full stack needs what cannot be fetched here: a k3s release and a cloud image.
+if [ -n "${K3S_BINARY:-}" ] && [ -n "${K3S_INSTALL_SCRIPT:-}" ] && [ -n "${KVMCLOUD_CLOUD_IMAGE:-}" ]; then
+  step "Full stack: k3s on VMs (examples/ad-exchange), air-gapped from a bundle disk, then the exchange on it"
+  timed "air-gap bundle" scripts/airgap-bundle.sh "$work/k3s-bundle.iso"
+  cp -r examples/ad-exchange "$tree/examples/"
+  adx=(terraform -chdir="$tree/examples/ad-exchange")
+  adx_vars=(-var "base_image=$KVMCLOUD_CLOUD_IMAGE" -var "airgap_bundle=$work/k3s-bundle.iso" -var "domain_type=$virt_type")
+  run "${adx[@]}" init -input=false -no-color >"$work/adx-init.log"
+  timed "full stack apply" run "${adx[@]}" apply -auto-approve -input=false -no-color "${adx_vars[@]}"
+  run "${adx[@]}" output -raw kubeconfig >"$work/kubeconfig"
+  run kubectl --kubeconfig "$work/kubeconfig" get nodes -o wide
+  run kubectl --kubeconfig "$work/kubeconfig" -n adx get pods -o wide
+  timed "full stack destroy" run "${adx[@]}" destroy -auto-approve -input=false -no-color "${adx_vars[@]}" >"$work/adx-destroy.log"
+  tail -n 1 "$work/adx-destroy.log"
+else
+  step "Full stack on k3s: skipped"
+  echo "Set K3S_BINARY, K3S_INSTALL_SCRIPT (and K3S_IMAGES) from a k3s release and KVMCLOUD_CLOUD_IMAGE"
+  echo "(a cloud image with cloud-init) to go on to k3s on VMs and the ad exchange on the cluster."
+fi
 
 step "The ad exchange locally: 3 bidders + exchange under the load generator (constant rate)"
 timed "exchange + bidders run" bash bidder/scripts/exchange-demo.sh

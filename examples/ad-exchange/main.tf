@@ -1,37 +1,64 @@
-# The exchange and its bidders on a k3s cluster you already have. The images must already be on
-# the nodes: build them with `make image` (bidder/scripts/image.sh) and copy
-# target-bidder/images/rtb-*.tar to /var/lib/rancher/k3s/agent/images/ before k3s starts, or run
-# `k3s ctr images import FILE` on each node.
+# The whole stack on one libvirt host: a k3s cluster of VMs (modules/k3s-cluster), installed
+# air-gapped from one labelled bundle disk (k3s, install.sh, image archives including the
+# bidder and exchange images), then the exchange and its bidders deployed onto it
+# (modules/ad-exchange) once every node is Ready.
+terraform {
+  required_version = ">= 1.9"
+  required_providers {
+    libvirt = {
+      source = "kvmcloud/libvirt"
+    }
+    k3s = {
+      source = "kvmcloud/k3s"
+    }
+  }
+}
+
+provider "libvirt" {
+  # null: LIBVIRT_DEFAULT_URI, then qemu:///system.
+  uri = var.libvirt_uri
+}
+
+provider "k3s" {}
+
+module "cluster" {
+  source = "../../modules/k3s-cluster"
+
+  name        = var.name
+  cidr        = var.cidr
+  base_image  = var.base_image
+  pool_path   = var.pool_path
+  domain_type = var.domain_type
+
+  server_count = 1
+  server_size  = { vcpu = 2, memory_mib = 2048, disk_gib = 10 }
+  worker_count = var.worker_count
+  worker_size  = { vcpu = 2, memory_mib = 2048, disk_gib = 10 }
+
+  # scripts/airgap-bundle.sh lays the bundle out like this.
+  airgap_bundle = var.airgap_bundle
+  k3s_airgap = {
+    binary_path         = "/mnt/k3s-airgap/k3s"
+    install_script_path = "/mnt/k3s-airgap/install.sh"
+    images_path         = "/mnt/k3s-airgap/images"
+    mount_label         = "K3S"
+  }
+  server_disable = ["traefik"]
+
+  user_data_parts = length(var.ssh_authorized_keys) == 0 ? [] : [
+    "#cloud-config\n${yamlencode({ ssh_authorized_keys = var.ssh_authorized_keys })}",
+  ]
+  ready_timeout = "20m"
+}
+
 module "ad_exchange" {
   source = "../../modules/ad-exchange"
 
-  kubeconfig       = file(pathexpand(var.kubeconfig_path))
-  namespace        = var.namespace
-  bidder_count     = var.bidder_count
-  wait_for_rollout = var.wait_for_rollout
+  kubeconfig   = module.cluster.kubeconfig
+  bidder_count = var.bidder_count
+  # The images come from the bundle's archives, imported by k3s at start: never pull.
+  image_pull_policy = "Never"
+  campaigns         = var.campaigns
 
-  campaigns = [
-    {
-      id       = "spring-sale"
-      seat     = "seat-1"
-      bid_cpm  = 2.5
-      budget   = 1000
-      adomain  = ["brand.example"]
-      cat      = ["IAB22"]
-      creative = { id = "cr-1", format = "banner", w = 300, h = 250, adm = "<a href='https://brand.example'><img src='https://cdn.example/1.png'></a>" }
-      targeting = {
-        countries = ["USA", "CAN"]
-      }
-    },
-    {
-      id             = "morning-video"
-      seat           = "seat-1"
-      bid_cpm        = 9
-      budget         = 250
-      pace_over_secs = 86400
-      adomain        = ["brand.example"]
-      creative       = { id = "cr-2", format = "video", mime = "video/mp4", duration = 15, adm = "<VAST version='4.0'></VAST>" }
-      frequency_cap  = { max = 3, window_secs = 3600 }
-    },
-  ]
+  depends_on = [module.cluster]
 }
