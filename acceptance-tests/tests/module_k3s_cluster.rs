@@ -17,6 +17,8 @@
 
 #[path = "support/example_tree.rs"]
 mod example_tree;
+#[path = "support/terraform_json.rs"]
+mod terraform_json;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,12 +30,12 @@ use acceptance_tests::fixtures::{build_test_image, domain_type, hcl, make_qcow2,
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 use example_tree::ExampleTree;
 use serde_json::Value;
+use terraform_json::{apply_saved_plan, planned_changes, ApplyEvents, PlannedChange};
 
 const EXAMPLE: &str = "examples/k3s-cluster";
 const CLUSTER: &str = "acck3s";
 const NETWORK: &str = "acck3s-net";
 const POOL_PATH: &str = "/var/lib/libvirt/images/acck3s";
-const PLAN_FILE: &str = "scale.tfplan";
 const NODE_PREFIX: &str = "module.cluster.module.node";
 /// Bounds for TCG guests booting at once on a loaded 2-core machine.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
@@ -108,124 +110,31 @@ wait_for_ready      = false
 
 // ---------------------------------------------------------------- apply phases
 
-/// Start and end offsets of each resource's apply, from `terraform apply -json` events.
-#[derive(Debug, Default)]
-struct ApplyEvents {
-    started: BTreeMap<String, f64>,
-    finished: BTreeMap<String, f64>,
-}
-
-impl ApplyEvents {
-    fn parse(json_lines: &str) -> Self {
-        let mut events = ApplyEvents::default();
-        let mut first: Option<f64> = None;
-        for event in json_lines
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        {
-            let (Some(kind), Some(at), Some(address)) = (
-                event["type"].as_str(),
-                timestamp(&event),
-                event["hook"]["resource"]["addr"].as_str(),
-            ) else {
-                continue;
-            };
-            let at = at - *first.get_or_insert(at);
-            let into = match kind {
-                "apply_start" => &mut events.started,
-                "apply_complete" => &mut events.finished,
-                _ => continue,
-            };
-            into.insert(address.to_string(), at);
-        }
-        events
-    }
-
-    /// "NAME X s (from A to B s)" over the resources whose address matches.
-    fn phase(&self, name: &str, matches: impl Fn(&str) -> bool) -> String {
-        let pick = |times: &BTreeMap<String, f64>| -> Vec<f64> {
-            times
-                .iter()
-                .filter(|(a, _)| matches(a))
-                .map(|(_, t)| *t)
-                .collect()
-        };
-        let (starts, ends) = (pick(&self.started), pick(&self.finished));
-        match (
-            starts.iter().copied().reduce(f64::min),
-            ends.iter().copied().reduce(f64::max),
-        ) {
-            (Some(a), Some(b)) => format!("{name} {:.1} s (from {a:.1} to {b:.1} s)", b - a),
-            _ => format!("{name}: not seen"),
-        }
-    }
-
-    fn report(&self, total: Duration) -> String {
-        let phases = [
-            self.phase("network", |a| a.ends_with("libvirt_network.this")),
-            self.phase("pool", |a| a.ends_with("libvirt_pool.this")),
-            self.phase("base image, kernel and initrd uploads", |a| {
-                a.starts_with("module.cluster.libvirt_volume.")
-            }),
-            self.phase("k3s credentials", |a| a.ends_with("k3s_cluster.this")),
-            self.phase("node disks and cloud-init disks", |a| {
-                a.starts_with(NODE_PREFIX) && !a.ends_with("libvirt_domain.this")
-            }),
-            self.phase(
-                "domains (define, start, boot until each has its DHCP lease)",
-                |a| a.ends_with("libvirt_domain.this"),
-            ),
-        ];
-        format!(
-            "first apply {:.1} s: {}",
-            total.as_secs_f64(),
-            phases.join("; ")
-        )
-    }
-}
-
-/// Seconds of the day of a terraform JSON UI event's `@timestamp`
-/// (`2026-11-21T15:00:00.123456+00:00`); only differences matter.
-fn timestamp(event: &Value) -> Option<f64> {
-    let time = event["@timestamp"].as_str()?.split('T').nth(1)?;
-    let time = &time[..time.find(['+', '-', 'Z']).unwrap_or(time.len())];
-    time.split(':')
-        .map(|part| part.parse::<f64>().ok())
-        .try_fold(0.0, |acc, part| Some(acc * 60.0 + part?))
+/// The first apply split by phase.
+fn report(events: &ApplyEvents, total: Duration) -> String {
+    let phases = [
+        events.phase("network", |a| a.ends_with("libvirt_network.this")),
+        events.phase("pool", |a| a.ends_with("libvirt_pool.this")),
+        events.phase("base image, kernel and initrd uploads", |a| {
+            a.starts_with("module.cluster.libvirt_volume.")
+        }),
+        events.phase("k3s credentials", |a| a.ends_with("k3s_cluster.this")),
+        events.phase("node disks and cloud-init disks", |a| {
+            a.starts_with(NODE_PREFIX) && !a.ends_with("libvirt_domain.this")
+        }),
+        events.phase(
+            "domains (define, start, boot until each has its DHCP lease)",
+            |a| a.ends_with("libvirt_domain.this"),
+        ),
+    ];
+    format!(
+        "first apply {:.1} s: {}",
+        total.as_secs_f64(),
+        phases.join("; ")
+    )
 }
 
 // ---------------------------------------------------------------- plans
-
-/// `terraform plan -out` then `show -json`: each changing resource's address, actions and
-/// before/after values.
-fn planned_changes(tf: &Terraform) -> BTreeMap<String, (Vec<String>, Value, Value)> {
-    tf.run(&["plan", "-input=false", "-no-color", "-out", PLAN_FILE])
-        .and_then(|o| o.into_success())
-        .expect("plan");
-    let shown = tf
-        .run(&["show", "-json", PLAN_FILE])
-        .and_then(|o| o.into_success())
-        .expect("show plan");
-    let plan: Value = serde_json::from_str(&shown.stdout).expect("plan JSON");
-    plan["resource_changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|change| {
-            let actions: Vec<String> = change["change"]["actions"]
-                .as_array()?
-                .iter()
-                .filter_map(|a| a.as_str().map(str::to_string))
-                .collect();
-            let address = change["address"].as_str()?.to_string();
-            let values = (
-                change["change"]["before"].clone(),
-                change["change"]["after"].clone(),
-            );
-            (actions != ["no-op"]).then_some((address, (actions, values.0, values.1)))
-        })
-        .collect()
-}
 
 /// The DHCP host entries of a planned network value.
 fn dhcp_hosts(network: &Value) -> Vec<Value> {
@@ -237,7 +146,7 @@ fn dhcp_hosts(network: &Value) -> Vec<Value> {
 
 /// The plan must hold exactly `action` on worker-2's disk, cloud-init disk and domain, and an
 /// in-place update of the network whose only difference is worker-2's DHCP host entry.
-fn assert_only_worker_2(changes: &BTreeMap<String, (Vec<String>, Value, Value)>, action: &str) {
+fn assert_only_worker_2(changes: &BTreeMap<String, PlannedChange>, action: &str) {
     let mut expected: Vec<String> = [
         "libvirt_cloudinit_disk.seed",
         "libvirt_domain.this",
@@ -250,7 +159,7 @@ fn assert_only_worker_2(changes: &BTreeMap<String, (Vec<String>, Value, Value)>,
     expected.sort();
     let addresses: Vec<String> = changes.keys().cloned().collect();
     assert_eq!(addresses, expected, "the plan touches worker-2 only");
-    for (address, (actions, _, _)) in changes {
+    for (address, PlannedChange { actions, .. }) in changes {
         let want = if address.ends_with("libvirt_network.this") {
             "update"
         } else {
@@ -259,7 +168,7 @@ fn assert_only_worker_2(changes: &BTreeMap<String, (Vec<String>, Value, Value)>,
         assert_eq!(actions, &[want], "{address}");
     }
 
-    let (_, before, after) = &changes["module.cluster.libvirt_network.this"];
+    let PlannedChange { before, after, .. } = &changes["module.cluster.libvirt_network.this"];
     let (with, without) = if action == "create" {
         (after, before)
     } else {
@@ -288,14 +197,6 @@ fn assert_only_worker_2(changes: &BTreeMap<String, (Vec<String>, Value, Value)>,
         strip(after),
         "the network changes only in its DHCP host entries"
     );
-}
-
-fn apply_saved_plan(tf: &Terraform) -> Duration {
-    let started = Instant::now();
-    tf.run(&["apply", "-input=false", "-no-color", PLAN_FILE])
-        .and_then(|o| o.into_success())
-        .expect("apply the saved plan");
-    started.elapsed()
 }
 
 // ---------------------------------------------------------------- checks
@@ -528,7 +429,7 @@ fn k3s_cluster_boots_two_nodes_scales_one_worker_out_and_in_and_destroys() {
     // 1 server + 1 worker boot and take their fixed leases.
     example.write_vars(1, 1);
     let (events, apply_time) = example.apply();
-    let phases = ApplyEvents::parse(&events).report(apply_time);
+    let phases = report(&ApplyEvents::parse(&events), apply_time);
     let two = ["server-1", "worker-1"];
     assert_nodes_up(&sandbox, tf, &two);
     assert_k3s_user_data(&sandbox, tf, &two, false);

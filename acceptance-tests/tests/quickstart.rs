@@ -11,6 +11,8 @@
 
 #[path = "support/example_tree.rs"]
 mod example_tree;
+#[path = "support/terraform_json.rs"]
+mod terraform_json;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,10 +21,10 @@ use std::time::{Duration, Instant};
 use acceptance_tests::fixtures::{build_test_image, domain_type, hcl, make_qcow2, virsh_ok};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 use example_tree::ExampleTree;
+use terraform_json::{apply_saved_plan, planned_changes, ApplyEvents, PlannedChange};
 
 const EXAMPLE: &str = "examples/quickstart";
 const POOL_PATH: &str = "/var/lib/libvirt/images/quickstart";
-const PLAN_FILE: &str = "scale.tfplan";
 /// Bounds for two TCG guests booting at once on a loaded 2-core machine.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -54,123 +56,36 @@ wait_for_ip_timeout = 300
 
 // ---------------------------------------------------------------- apply phases
 
-/// Start offset and duration of each resource's apply, from `terraform apply -json` events.
-#[derive(Debug, Default)]
-struct ApplyEvents {
-    started: BTreeMap<String, f64>,
-    finished: BTreeMap<String, f64>,
-}
-
-impl ApplyEvents {
-    fn parse(json_lines: &str) -> Self {
-        let mut events = ApplyEvents::default();
-        let mut first: Option<f64> = None;
-        for line in json_lines.lines() {
-            let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            let (Some(kind), Some(at)) = (event["type"].as_str(), timestamp(&event)) else {
-                continue;
-            };
-            let Some(address) = event["hook"]["resource"]["addr"].as_str() else {
-                continue;
-            };
-            let origin = *first.get_or_insert(at);
-            match kind {
-                "apply_start" => {
-                    events.started.insert(address.to_string(), at - origin);
-                }
-                "apply_complete" => {
-                    events.finished.insert(address.to_string(), at - origin);
-                }
-                _ => {}
-            }
-        }
-        events
-    }
-
-    /// (earliest start, latest end) of the resources whose address matches.
-    fn span(&self, matches: impl Fn(&str) -> bool) -> Option<(f64, f64)> {
-        let start = self
-            .started
-            .iter()
-            .filter(|(a, _)| matches(a))
-            .map(|(_, t)| *t)
-            .reduce(f64::min)?;
-        let end = self
-            .finished
-            .iter()
-            .filter(|(a, _)| matches(a))
-            .map(|(_, t)| *t)
-            .reduce(f64::max)?;
-        Some((start, end))
-    }
-
-    fn report(&self, total: Duration) -> String {
-        let phase = |name: &str, matches: &dyn Fn(&str) -> bool| {
-            self.span(matches)
-                .map_or(format!("{name}: not seen"), |(a, b)| {
-                    format!("{name} {:.1} s (from {a:.1} to {b:.1} s)", b - a)
-                })
-        };
-        let shared = |a: &str| !a.starts_with("module.node");
-        let disks = |a: &str| a.starts_with("module.node") && !a.ends_with("libvirt_domain.this");
-        let domains = |a: &str| a.ends_with("libvirt_domain.this");
-        format!(
-            "first apply {:.1} s: {}; {}; {} (define, start, boot until each has a DHCP lease)",
-            total.as_secs_f64(),
-            phase(
-                "network, pool, base image, kernel and initrd uploads",
-                &shared
-            ),
-            phase("node disks and cloud-init seeds", &disks),
-            phase("domains", &domains),
-        )
-    }
-}
-
-/// Seconds since the epoch of a terraform JSON UI event's `@timestamp`
-/// (`2026-11-21T15:00:00.123456+00:00`); only differences matter.
-fn timestamp(event: &serde_json::Value) -> Option<f64> {
-    let stamp = event["@timestamp"].as_str()?;
-    let time = stamp.split('T').nth(1)?;
-    let mut parts = time[..time.find(['+', '-', 'Z']).unwrap_or(time.len())].split(':');
-    let hours: f64 = parts.next()?.parse().ok()?;
-    let minutes: f64 = parts.next()?.parse().ok()?;
-    let seconds: f64 = parts.next()?.parse().ok()?;
-    Some(hours * 3600.0 + minutes * 60.0 + seconds)
+/// The first apply split by phase.
+fn report(events: &ApplyEvents, total: Duration) -> String {
+    let phases = [
+        events.phase(
+            "network, pool, base image, kernel and initrd uploads",
+            |a| !a.starts_with("module.node"),
+        ),
+        events.phase("node disks and cloud-init seeds", |a| {
+            a.starts_with("module.node") && !a.ends_with("libvirt_domain.this")
+        }),
+        events.phase(
+            "domains (define, start, boot until each has a DHCP lease)",
+            |a| a.ends_with("libvirt_domain.this"),
+        ),
+    ];
+    format!(
+        "first apply {:.1} s: {}",
+        total.as_secs_f64(),
+        phases.join("; ")
+    )
 }
 
 // ---------------------------------------------------------------- plans
 
-/// `terraform plan -out` then `show -json`: each resource address with a change and its actions.
-fn planned_changes(tf: &Terraform) -> BTreeMap<String, Vec<String>> {
-    tf.run(&["plan", "-input=false", "-no-color", "-out", PLAN_FILE])
-        .and_then(|o| o.into_success())
-        .expect("plan");
-    let shown = tf
-        .run(&["show", "-json", PLAN_FILE])
-        .and_then(|o| o.into_success())
-        .expect("show plan");
-    let plan: serde_json::Value = serde_json::from_str(&shown.stdout).expect("plan JSON");
-    plan["resource_changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|change| {
-            let actions: Vec<String> = change["change"]["actions"]
-                .as_array()?
-                .iter()
-                .filter_map(|a| a.as_str().map(str::to_string))
-                .collect();
-            let address = change["address"].as_str()?.to_string();
-            (actions != ["no-op"]).then_some((address, actions))
-        })
-        .collect()
-}
-
 /// The plan must hold exactly `action` on node-02's disk, seed and domain, and nothing else.
-fn assert_only_node_02(changes: &BTreeMap<String, Vec<String>>, action: &str) {
+fn assert_only_node_02(changes: &BTreeMap<String, PlannedChange>, action: &str) {
+    let changes: BTreeMap<String, Vec<String>> = changes
+        .iter()
+        .map(|(address, change)| (address.clone(), change.actions.clone()))
+        .collect();
     let expected: BTreeMap<String, Vec<String>> = [
         "libvirt_cloudinit_disk.seed",
         "libvirt_domain.this",
@@ -184,15 +99,7 @@ fn assert_only_node_02(changes: &BTreeMap<String, Vec<String>>, action: &str) {
         )
     })
     .collect();
-    assert_eq!(changes, &expected, "the plan touches node-02 only");
-}
-
-fn apply_saved_plan(tf: &Terraform) -> Duration {
-    let started = Instant::now();
-    tf.run(&["apply", "-input=false", "-no-color", PLAN_FILE])
-        .and_then(|o| o.into_success())
-        .expect("apply the saved plan");
-    started.elapsed()
+    assert_eq!(changes, expected, "the plan touches node-02 only");
 }
 
 // ---------------------------------------------------------------- checks
@@ -272,7 +179,7 @@ fn quickstart_boots_two_nodes_scales_one_node_in_and_out_and_destroys() {
         applied.stdout,
         applied.stderr
     );
-    let phases = ApplyEvents::parse(&applied.stdout).report(apply_time);
+    let phases = report(&ApplyEvents::parse(&applied.stdout), apply_time);
     assert_nodes_leased(&sandbox, &tf, &["node-01", "node-02"]);
     assert_eq!(
         tf.plan_detailed_exitcode().expect("plan"),
