@@ -229,3 +229,45 @@ fn rollout_that_never_completes_fails_and_keeps_the_object_in_state() {
         "deployment left behind"
     );
 }
+
+#[test]
+fn node_membership_waits_for_its_node_and_drains_it_on_destroy() {
+    let (tf, standin) = cluster_with_standin();
+    standin.set_ready(true);
+    standin.add_node("server-1", true);
+    let late = standin.clone();
+    let registering = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        late.add_node("worker-3", true);
+    });
+    tf.write_main_tf(&format!(
+        "{CLUSTER}{}",
+        r#"
+resource "k3s_node" "worker_3" {
+  kubeconfig    = k3s_cluster.lab.kubeconfig
+  name          = "worker-3"
+  timeout       = "60s"
+  poll_interval = "250ms"
+}
+"#
+    ))
+    .expect("main.tf");
+    tf.apply().expect("apply waits for worker-3");
+    registering.join().expect("node thread");
+    assert_eq!(tf.plan_detailed_exitcode().expect("plan"), 0, "second plan not empty");
+    standin.clear_request_log();
+    tf.destroy().expect("destroy drains worker-3");
+    let requests = standin.request_log();
+    let position = |needle: &str| {
+        requests
+            .iter()
+            .position(|r| r.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in {requests:?}"))
+    };
+    assert!(
+        position("PATCH /api/v1/nodes/worker-3") < position("DELETE /api/v1/nodes/worker-3"),
+        "cordon must come before delete: {requests:?}"
+    );
+    assert!(!standin.node_names().contains(&"worker-3".to_string()));
+    assert!(standin.node_names().contains(&"server-1".to_string()));
+}

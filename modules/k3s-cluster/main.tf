@@ -245,6 +245,19 @@ module "node" {
   wait_for_ip_timeout = var.wait_for_ip_timeout
 }
 
+# One membership per node: created once the VM exists, it waits for that node to be Ready;
+# destroyed before its VM (it depends on the VMs), it drains the node and deletes it from
+# the cluster, so removing a worker from the map moves its pods away first.
+resource "k3s_node" "this" {
+  for_each = var.wait_for_ready ? local.nodes : {}
+
+  kubeconfig = k3s_cluster.this.kubeconfig
+  name       = each.key
+  timeout    = var.ready_timeout
+
+  depends_on = [module.node]
+}
+
 resource "k3s_ready" "this" {
   count = var.wait_for_ready ? 1 : 0
 
@@ -252,5 +265,5 @@ resource "k3s_ready" "this" {
   nodes      = sort(keys(local.nodes))
   timeout    = var.ready_timeout
 
-  depends_on = [module.node]
+  depends_on = [k3s_node.this]
 }

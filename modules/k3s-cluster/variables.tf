@@ -301,7 +301,7 @@ variable "user_data_parts" {
 }
 
 variable "wait_for_ready" {
-  description = "Wait in apply (`k3s_ready`) until the API answers and every node is Ready. false skips the wait, for images that cannot run k3s (such as the project's test image)."
+  description = "Wait in apply (`k3s_node` per node, then `k3s_ready`) until the API answers and every node is Ready, and drain a node through the API before its VM is destroyed. false skips both, for images that cannot run k3s (such as the project's test image)."
   type        = bool
   default     = true
 }

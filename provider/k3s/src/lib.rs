@@ -4,6 +4,7 @@
 //! `ssh-exec` and `k8s-api` crates, this crate maps them to Terraform schemas.
 
 mod attrs;
+mod cluster_api;
 pub mod data_sources;
 pub mod docs_index;
 mod node_spec;

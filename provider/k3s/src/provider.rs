@@ -6,7 +6,8 @@ use tfplugin::{Block, DataSource, Diagnostics, Resource, Schema, Value};
 
 use crate::data_sources::cloud_init::CloudInit;
 use crate::resources::{
-    cluster::ClusterResource, manifest::ManifestResource, node::NodeResource, ready::ReadyResource,
+    cluster::ClusterResource, manifest::ManifestResource, membership::NodeMembership,
+    node::NodeResource, ready::ReadyResource,
 };
 
 pub const REGISTRY_ADDRESS: &str = "registry.terraform.io/kvmcloud/k3s";
@@ -32,6 +33,7 @@ impl tfplugin::Provider for K3sProvider {
             Box::new(NodeResource::server()),
             Box::new(NodeResource::agent()),
             Box::new(ReadyResource::default()),
+            Box::new(NodeMembership::default()),
             Box::new(ManifestResource::default()),
         ]
     }

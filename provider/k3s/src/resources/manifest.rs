@@ -11,9 +11,8 @@ use tfplugin::{
     Schema, Type, Value,
 };
 
-use crate::attrs::{
-    block_on, bool_or, check_duration, check_kubeconfig, duration, kubeconfig, string,
-};
+use crate::attrs::{block_on, bool_or, check_duration, check_kubeconfig, duration, string};
+use crate::cluster_api;
 
 const DEFAULT_FIELD_MANAGER: &str = "terraform-provider-k3s";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -113,16 +112,11 @@ fn id_list(manifests: &[Manifest]) -> Value {
     )
 }
 
-fn client(obj: &Value) -> Result<Client, Diagnostics> {
-    Client::new(&kubeconfig(obj)?)
-        .map_err(|e| Diagnostics::error("Cannot create the Kubernetes client", e.to_string()))
-}
-
 impl ManifestResource {
     /// Applies every document in order; on failure the state records what was applied.
     fn apply(&self, planned: &Value, prior_objects: &[String]) -> Result<Value, ApplyError> {
         let manifests = manifests(planned)?;
-        let client = client(planned)?;
+        let client = cluster_api::client(planned)?;
         let field_manager =
             string(planned, "field_manager").unwrap_or_else(|| DEFAULT_FIELD_MANAGER.to_string());
         let force = bool_or(planned, "force_conflicts", false);
@@ -260,7 +254,7 @@ impl Resource for ManifestResource {
 
     fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let applied = manifests(state)?;
-        let client = client(state)?;
+        let client = cluster_api::client(state)?;
         let drift = block_on(async {
             let mut drift = Vec::new();
             for m in &applied {
@@ -298,7 +292,7 @@ impl Resource for ManifestResource {
     }
 
     fn delete(&self, state: &Value) -> Result<(), Diagnostics> {
-        let client = client(state)?;
+        let client = cluster_api::client(state)?;
         block_on(async {
             for id in state_objects(state).iter().rev() {
                 delete_object(&client, id).await?;

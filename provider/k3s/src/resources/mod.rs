@@ -1,4 +1,5 @@
 pub mod cluster;
 pub mod manifest;
+pub mod membership;
 pub mod node;
 pub mod ready;

@@ -3,8 +3,6 @@
 //! files uploaded and its script run; re-run when it changes (install.sh upgrades in
 //! place); on destroy the node is drained and deleted through the API, then uninstalled.
 
-use std::time::Duration;
-
 use k3s_bootstrap::{InstallPlan, Role};
 use sha2::{Digest, Sha256};
 use ssh_exec::{shell_quote, Session};
@@ -13,13 +11,9 @@ use tfplugin::{
     Value,
 };
 
-use crate::attrs::{
-    block_on, bool_or, check_duration, check_kubeconfig, duration, kubeconfig, single_block, string,
-};
+use crate::attrs::{block_on, bool_or, check_duration, check_kubeconfig, single_block, string};
 use crate::node_spec::{self, NodeKind};
-use crate::ssh_target;
-
-const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
+use crate::{cluster_api, ssh_target};
 
 pub struct NodeResource {
     kind: NodeKind,
@@ -263,24 +257,11 @@ impl Resource for NodeResource {
         let address = ssh_target::address(state);
         let node_name = state.get("node_name").as_str().unwrap_or_default();
         if state.get("kubeconfig").as_str().is_some() && !node_name.is_empty() {
-            let timeout = duration(
+            cluster_api::drain_and_delete(
                 state,
-                "drain_timeout",
-                DEFAULT_DRAIN_TIMEOUT,
-                &tfplugin::AttributePath::root(),
+                node_name,
+                "Remove `kubeconfig` from the resource to uninstall without draining.",
             )?;
-            let client = k8s_api::Client::new(&kubeconfig(state)?).map_err(|e| {
-                Diagnostics::error("Cannot create the Kubernetes client", e.to_string())
-            })?;
-            block_on(client.drain_and_delete_node(node_name, timeout)).map_err(|e| {
-                Diagnostics::error(
-                    format!("Cannot drain and delete node {node_name}"),
-                    format!(
-                        "{e}\nRemove `kubeconfig` from the resource to uninstall without draining."
-                    ),
-                )
-            })?;
-            tracing::info!(node = node_name, "node drained and deleted");
         }
         let target = ssh_target::target(state)?;
         let uninstall = k3s_bootstrap::uninstall_script(&self.role(state));

@@ -10,10 +10,10 @@ use tfplugin::{
     Schema, Type, Value,
 };
 
-use crate::attrs::{block_on, check_duration, check_kubeconfig, duration, kubeconfig, strings};
+use crate::attrs::{check_duration, check_kubeconfig, kubeconfig, strings};
+use crate::cluster_api;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
-const DEFAULT_POLL: Duration = Duration::from_secs(5);
 
 pub struct ReadyResource {
     schema: Schema,
@@ -63,10 +63,6 @@ impl Default for ReadyResource {
 
 impl ReadyResource {
     fn wait(&self, planned: &Value) -> Result<Value, ApplyError> {
-        let root = AttributePath::root();
-        let timeout = duration(planned, "timeout", DEFAULT_TIMEOUT, &root)?;
-        let poll = duration(planned, "poll_interval", DEFAULT_POLL, &root)?;
-        let kubeconfig = kubeconfig(planned)?;
         let node_names = strings(planned, "nodes");
         let min_nodes = planned
             .get("min_nodes")
@@ -77,17 +73,10 @@ impl ReadyResource {
             node_names,
             min_nodes,
         };
-        let client = k8s_api::Client::new(&kubeconfig).map_err(|e| {
-            Diagnostics::error("Cannot create the Kubernetes client", e.to_string())
-        })?;
-        let ready = block_on(client.wait_ready(&expectation, timeout, poll)).map_err(|e| {
-            Diagnostics::error(
-                format!("Cluster {} is not ready", kubeconfig.server_url),
-                e.to_string(),
-            )
-        })?;
+        let ready = cluster_api::wait_ready(planned, &expectation, DEFAULT_TIMEOUT)?;
+        let server_url = kubeconfig(planned)?.server_url;
         let mut state = planned.clone();
-        state.set("id", Value::string(&kubeconfig.server_url));
+        state.set("id", Value::string(server_url));
         state.set(
             "ready_nodes",
             Value::List(
