@@ -254,7 +254,11 @@ resource "k3s_node" "worker_3" {
     .expect("main.tf");
     tf.apply().expect("apply waits for worker-3");
     registering.join().expect("node thread");
-    assert_eq!(tf.plan_detailed_exitcode().expect("plan"), 0, "second plan not empty");
+    assert_eq!(
+        tf.plan_detailed_exitcode().expect("plan"),
+        0,
+        "second plan not empty"
+    );
     standin.clear_request_log();
     tf.destroy().expect("destroy drains worker-3");
     let requests = standin.request_log();
