@@ -45,7 +45,9 @@ air-gapped (`airgap`: a k3s binary, install script and image archive already on 
 machine or on a labelled disk).
 
 [`k3s_ready`](resources/ready.md) waits until the cluster answers `/ping`, passes the
-authenticated `/readyz` and has the expected nodes Ready; [`k3s_manifest`](resources/manifest.md)
+authenticated `/readyz` and has the expected nodes Ready; [`k3s_node`](resources/node.md) is
+one cloud-init node's membership (create waits for it, destroy drains and deletes it before
+its machine goes); [`k3s_manifest`](resources/manifest.md)
 applies Kubernetes objects server-side with the admin certificate, detects drift on
 refresh and deletes the objects on destroy.
 
