@@ -1,7 +1,10 @@
 //! Reading typed values out of Terraform objects, with errors that name the attribute.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use tfplugin::{AttributePath, Diagnostics, Value};
 
@@ -125,14 +128,56 @@ pub fn check_kubeconfig(obj: &Value, diags: &mut Diagnostics) {
     }
 }
 
-/// Runs a future to completion from the blocking thread a resource call runs on.
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Handle::current().block_on(future)
+static STOPPING: AtomicBool = AtomicBool::new(false);
+static STOP: Notify = Notify::const_new();
+
+/// Terraform asked the provider to stop (Ctrl-C): every wait in progress or to come ends.
+pub fn request_stop() {
+    STOPPING.store(true, Ordering::SeqCst);
+    STOP.notify_waiters();
+}
+
+async fn stop_requested() {
+    let notified = STOP.notified();
+    tokio::pin!(notified);
+    notified.as_mut().enable();
+    if !STOPPING.load(Ordering::SeqCst) {
+        notified.await;
+    }
+}
+
+/// Runs a future to completion from the blocking thread a resource call runs on, unless
+/// Terraform asks the provider to stop first (then an "Interrupted" diagnostic).
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, Diagnostics> {
+    tokio::runtime::Handle::current().block_on(async {
+        tokio::select! {
+            output = future => Ok(output),
+            () = stop_requested() => Err(Diagnostics::error(
+                "Interrupted",
+                "Terraform asked the provider to stop; the operation was abandoned where it was.",
+            )),
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stop_request_ends_a_wait_in_progress() {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let handle = runtime.handle().clone();
+        let waiter = std::thread::spawn(move || {
+            let _entered = handle.enter();
+            block_on(std::future::pending::<()>())
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        request_stop();
+        let outcome = waiter.join().expect("waiter thread");
+        let diags = outcome.expect_err("the wait must end");
+        assert!(format!("{diags:?}").contains("Interrupted"));
+    }
 
     #[test]
     fn durations_in_go_syntax() {

@@ -28,7 +28,7 @@ pub fn wait_ready(
     let timeout = duration(obj, "timeout", default_timeout, &root)?;
     let poll = duration(obj, "poll_interval", DEFAULT_POLL, &root)?;
     let client = client(obj)?;
-    block_on(client.wait_ready(expectation, timeout, poll)).map_err(|e| {
+    block_on(client.wait_ready(expectation, timeout, poll))?.map_err(|e| {
         Diagnostics::error(
             format!("Cluster {} is not ready", client.origin()),
             e.to_string(),
@@ -47,7 +47,7 @@ pub fn drain_and_delete(obj: &Value, node: &str, skip_hint: &str) -> Result<(), 
         &AttributePath::root(),
     )?;
     let client = client(obj)?;
-    block_on(client.drain_and_delete_node(node, timeout)).map_err(|e| {
+    block_on(client.drain_and_delete_node(node, timeout))?.map_err(|e| {
         Diagnostics::error(
             format!("Cannot drain and delete node {node}"),
             format!("{e}\n{skip_hint}"),

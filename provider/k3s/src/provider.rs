@@ -38,6 +38,10 @@ impl tfplugin::Provider for K3sProvider {
         ]
     }
 
+    fn stop(&self) {
+        crate::attrs::request_stop();
+    }
+
     fn data_sources(&self) -> Vec<Box<dyn DataSource>> {
         vec![Box::new(CloudInit::default())]
     }

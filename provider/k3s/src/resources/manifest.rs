@@ -156,7 +156,8 @@ impl ManifestResource {
                 applied.retain(|id| id != stale);
             }
             Ok::<(), Diagnostics>(())
-        });
+        })
+        .and_then(|applied| applied);
         match outcome {
             Ok(()) => Ok(state),
             Err(diags) => {
@@ -274,7 +275,7 @@ impl Resource for ManifestResource {
                 }
             }
             Ok::<_, Diagnostics>(drift)
-        })?;
+        })??;
         let mut state = state.clone();
         if !drift.is_empty() {
             tracing::info!(objects = drift.len(), "manifest drift detected");
@@ -298,7 +299,7 @@ impl Resource for ManifestResource {
                 delete_object(&client, id).await?;
             }
             Ok(())
-        })
+        })?
     }
 
     fn import(&self, _id: &str) -> Result<Value, Diagnostics> {

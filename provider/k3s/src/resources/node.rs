@@ -92,6 +92,7 @@ impl NodeResource {
         let target = ssh_target::target(obj).map_err(InstallFailure::BeforeHost)?;
         let sudo = ssh_target::uses_sudo(obj);
         let config_name = string(single_block(obj, "config"), "node_name");
+        // Interrupted mid-way, the host may be half-installed: keep it recorded.
         block_on(async {
             let session = Session::connect(&target)
                 .await
@@ -116,6 +117,7 @@ impl NodeResource {
             );
             node_name.map_err(|e| on_host("read the host name", e))
         })
+        .unwrap_or_else(|interrupted| Err(InstallFailure::OnHost(interrupted)))
     }
 
     fn state_after_install(
@@ -278,7 +280,7 @@ impl Resource for NodeResource {
             result
                 .map(drop)
                 .map_err(|e| ssh_error(&address, "uninstall k3s", e))
-        })
+        })?
     }
 
     fn import(&self, _id: &str) -> Result<Value, Diagnostics> {
