@@ -8,9 +8,11 @@ set -euo pipefail
 need=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-network
       libvirt-daemon-driver-storage libvirt-daemon-driver-secret libvirt-clients libvirt-dev
       qemu-system-x86 dnsmasq-base iptables nftables genisoimage openssh-server
-      pkg-config iproute2 libxml2-utils cloud-init)
+      pkg-config iproute2 libxml2-utils cloud-init openssl openssh-client util-linux)
 missing=()
 for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+# The k3s tests check kubeconfigs with kubectl; any kubectl will do (Debian's is kubernetes-client).
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
 if [ ${#missing[@]} -eq 0 ]; then echo "install-deps: all packages present"; exit 0; fi
 
 src=/etc/apt/sources.list.d/bookworm-backports.list
