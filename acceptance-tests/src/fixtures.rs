@@ -18,6 +18,29 @@ pub fn virsh_ok(sandbox: &Sandbox, args: &[&str]) -> String {
     out.stdout
 }
 
+/// Asserts that libvirt holds no domain, network or pool, and that `pool_dir` (a dir
+/// pool's target path) holds no file: what a destroy must leave behind.
+pub fn assert_libvirt_empty(sandbox: &Sandbox, pool_dir: &str) {
+    for (what, args) in [
+        ("domains", ["list", "--all", "--name"]),
+        ("networks", ["net-list", "--all", "--name"]),
+        ("pools", ["pool-list", "--all", "--name"]),
+    ] {
+        assert_eq!(
+            virsh_ok(sandbox, &args).trim(),
+            "",
+            "no {what} left after destroy"
+        );
+    }
+    let left = sandbox
+        .exec(
+            "sh",
+            ["-c", &format!("ls -A {pool_dir} 2>/dev/null || true")],
+        )
+        .expect("list the pool directory");
+    assert_eq!(left.stdout.trim(), "", "no volume files left in {pool_dir}");
+}
+
 /// A root output that must be a string.
 pub fn output_string(tf: &Terraform, name: &str) -> String {
     tf.output_json().expect("outputs")[name]["value"]

@@ -65,3 +65,24 @@ pub fn cluster_with_standin() -> (Terraform<'static>, ApiServerStandin) {
     .expect("tfvars");
     (tf, standin)
 }
+
+/// Asserts that `node` was drained the way destroy must do it: cordoned (PATCH) before it
+/// was deleted, and gone from the API server.
+pub fn assert_drained(standin: &ApiServerStandin, node: &str) {
+    let requests = standin.request_log();
+    let position = |needle: &str| {
+        requests
+            .iter()
+            .position(|r| r.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in {requests:?}"))
+    };
+    assert!(
+        position(&format!("PATCH /api/v1/nodes/{node}"))
+            < position(&format!("DELETE /api/v1/nodes/{node}")),
+        "cordon must come before delete: {requests:?}"
+    );
+    assert!(
+        !standin.node_names().iter().any(|n| n == node),
+        "{node} still registered"
+    );
+}

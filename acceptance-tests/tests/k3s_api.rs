@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use acceptance_tests::k3s::{cluster_with_standin, CLUSTER_HCL as CLUSTER};
+use acceptance_tests::k3s::{assert_drained, cluster_with_standin, CLUSTER_HCL as CLUSTER};
 use k8s_api::ObjectRef;
 
 const READY: &str = r#"
@@ -261,17 +261,6 @@ resource "k3s_node" "worker_3" {
     );
     standin.clear_request_log();
     tf.destroy().expect("destroy drains worker-3");
-    let requests = standin.request_log();
-    let position = |needle: &str| {
-        requests
-            .iter()
-            .position(|r| r.contains(needle))
-            .unwrap_or_else(|| panic!("no {needle} in {requests:?}"))
-    };
-    assert!(
-        position("PATCH /api/v1/nodes/worker-3") < position("DELETE /api/v1/nodes/worker-3"),
-        "cordon must come before delete: {requests:?}"
-    );
-    assert!(!standin.node_names().contains(&"worker-3".to_string()));
+    assert_drained(&standin, "worker-3");
     assert!(standin.node_names().contains(&"server-1".to_string()));
 }

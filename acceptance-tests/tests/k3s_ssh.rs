@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use acceptance_tests::k3s::cluster_with_standin;
+use acceptance_tests::k3s::{assert_drained, cluster_with_standin};
 use acceptance_tests::sshd::{Sshd, SshdOptions};
 
 /// What install.sh leaves on a real machine, recorded instead of done.
@@ -239,18 +239,7 @@ fn servers_and_agents_install_over_ssh_upgrade_in_place_and_drain_on_destroy() {
         log.contains("uninstall agent"),
         "agent not uninstalled:\n{log}"
     );
-    let requests = standin.request_log();
-    let position = |needle: &str| {
-        requests
-            .iter()
-            .position(|r| r.contains(needle))
-            .unwrap_or_else(|| panic!("no {needle} in {requests:?}"))
-    };
-    assert!(
-        position("PATCH /api/v1/nodes/worker-1") < position("DELETE /api/v1/nodes/worker-1"),
-        "cordon must come before delete: {requests:?}"
-    );
-    assert!(!standin.node_names().contains(&"worker-1".to_string()));
+    assert_drained(&standin, "worker-1");
 }
 
 #[test]

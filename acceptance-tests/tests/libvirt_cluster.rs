@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{
-    boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, hcl, make_qcow2, virsh_ok,
-    LIBVIRT_PROVIDER,
+    assert_libvirt_empty, boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, hcl,
+    make_qcow2, virsh_ok, LIBVIRT_PROVIDER,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
@@ -680,24 +680,6 @@ fn two_node_cluster_boots_reports_ips_updates_imports_and_destroys() {
     // Destroy leaves libvirt empty.
     tf.destroy().expect("destroy");
     laps.lap("destroy");
-    for (what, args) in [
-        ("domains", ["list", "--all", "--name"]),
-        ("networks", ["net-list", "--all", "--name"]),
-        ("pools", ["pool-list", "--all", "--name"]),
-    ] {
-        assert_eq!(
-            virsh_ok(&sandbox, &args).trim(),
-            "",
-            "no {what} left after destroy"
-        );
-    }
-    let pool_dir = format!("/var/lib/libvirt/{PREFIX}-pool");
-    let left = sandbox
-        .exec(
-            "sh",
-            ["-c", &format!("ls -A {pool_dir} 2>/dev/null || true")],
-        )
-        .expect("list the pool directory");
-    assert_eq!(left.stdout.trim(), "", "no volume files left in {pool_dir}");
+    assert_libvirt_empty(&sandbox, &format!("/var/lib/libvirt/{PREFIX}-pool"));
     eprintln!("libvirt_cluster: {}", laps.report());
 }

@@ -26,7 +26,9 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use acceptance_tests::fixtures::{build_test_image, domain_type, hcl, make_qcow2, virsh_ok};
+use acceptance_tests::fixtures::{
+    assert_libvirt_empty, build_test_image, domain_type, hcl, make_qcow2, virsh_ok,
+};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 use example_tree::ExampleTree;
 use serde_json::Value;
@@ -388,28 +390,7 @@ impl<'s> Example<'s> {
         let started = Instant::now();
         self.tf.destroy().expect("destroy");
         let elapsed = started.elapsed();
-        for (what, args) in [
-            ("domains", ["list", "--all", "--name"]),
-            ("networks", ["net-list", "--all", "--name"]),
-            ("pools", ["pool-list", "--all", "--name"]),
-        ] {
-            assert_eq!(
-                virsh_ok(sandbox, &args).trim(),
-                "",
-                "no {what} left after destroy"
-            );
-        }
-        let files = sandbox
-            .exec(
-                "sh",
-                ["-c", &format!("ls -A {POOL_PATH} 2>/dev/null || true")],
-            )
-            .expect("list the pool directory");
-        assert_eq!(
-            files.stdout.trim(),
-            "",
-            "no volume files left in {POOL_PATH}"
-        );
+        assert_libvirt_empty(sandbox, POOL_PATH);
         elapsed
     }
 }

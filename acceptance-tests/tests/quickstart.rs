@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use acceptance_tests::fixtures::{build_test_image, domain_type, hcl, make_qcow2, virsh_ok};
+use acceptance_tests::fixtures::{
+    assert_libvirt_empty, build_test_image, domain_type, hcl, make_qcow2, virsh_ok,
+};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 use example_tree::ExampleTree;
 use terraform_json::{apply_saved_plan, planned_changes, ApplyEvents, PlannedChange};
@@ -221,28 +223,7 @@ fn quickstart_boots_two_nodes_scales_one_node_in_and_out_and_destroys() {
     let destroy_started = Instant::now();
     tf.destroy().expect("destroy");
     let destroy_time = destroy_started.elapsed();
-    for (what, args) in [
-        ("domains", ["list", "--all", "--name"]),
-        ("networks", ["net-list", "--all", "--name"]),
-        ("pools", ["pool-list", "--all", "--name"]),
-    ] {
-        assert_eq!(
-            virsh_ok(&sandbox, &args).trim(),
-            "",
-            "no {what} left after destroy"
-        );
-    }
-    let files = sandbox
-        .exec(
-            "sh",
-            ["-c", &format!("ls -A {POOL_PATH} 2>/dev/null || true")],
-        )
-        .expect("list the pool directory");
-    assert_eq!(
-        files.stdout.trim(),
-        "",
-        "no volume files left in {POOL_PATH}"
-    );
+    assert_libvirt_empty(&sandbox, POOL_PATH);
 
     eprintln!("quickstart ({virt_type}, 2 nodes): {phases}");
     eprintln!(
