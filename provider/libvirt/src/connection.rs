@@ -1,7 +1,8 @@
 //! The libvirt connection shared by all resources: opened lazily on first use (so
-//! `terraform validate` needs no libvirtd), from the provider's `uri`.
+//! `terraform validate` needs no libvirtd), from the provider's `uri`, and opened again
+//! when it was lost (libvirtd restarted, an SSH tunnel dropped).
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use tfplugin::Diagnostics;
 use virt::connect::Connect;
@@ -53,7 +54,7 @@ impl<T> Context<T> for Result<T, virt::error::Error> {
 #[derive(Default)]
 pub struct Connection {
     uri: Mutex<Option<String>>,
-    conn: OnceLock<Connect>,
+    conn: Mutex<Option<Connect>>,
 }
 
 impl Connection {
@@ -80,10 +81,14 @@ impl Connection {
             .unwrap_or_else(|| FALLBACK_URI.to_string())
     }
 
-    /// The open connection, opening it on first use.
-    pub fn get(&self) -> Result<&Connect, Diagnostics> {
-        if let Some(c) = self.conn.get() {
-            return Ok(c);
+    /// The open connection, opening it on first use and again once it is closed.
+    pub fn get(&self) -> Result<Connect, Diagnostics> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = conn.as_ref() {
+            if c.is_alive().unwrap_or(false) {
+                return Ok(c.clone());
+            }
+            tracing::warn!(uri = %self.uri(), "the libvirt connection was closed; opening it again");
         }
         let uri = self.uri();
         tracing::info!(%uri, "connecting to libvirt");
@@ -98,8 +103,7 @@ impl Connection {
                 ),
             )
         })?;
-        // Another thread may have won the race; its connection is as good as ours.
-        Ok(self.conn.get_or_init(|| c))
+        Ok(conn.insert(c).clone())
     }
 }
 

@@ -105,7 +105,7 @@ impl DataSource for DomainLookup {
             .find(|k| !config.get(k).is_null())
             .unwrap_or("name");
         let id = super::known_string(config, key)?;
-        let dom = lookup_domain(self.conn.get()?, id)?.ok_or_else(|| {
+        let dom = lookup_domain(&self.conn.get()?, id)?.ok_or_else(|| {
             Diagnostics::error_at(
                 AttributePath::attr(key),
                 "No such domain",

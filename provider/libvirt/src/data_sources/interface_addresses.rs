@@ -83,7 +83,7 @@ impl DataSource for InterfaceAddresses {
     fn read(&self, config: &Value) -> Result<Value, Diagnostics> {
         let source = source_of(config)?;
         let id = super::known_string(config, "domain")?;
-        let dom = lookup_domain(self.conn.get()?, id)?.ok_or_else(|| {
+        let dom = lookup_domain(&self.conn.get()?, id)?.ok_or_else(|| {
             Diagnostics::error_at(
                 AttributePath::attr("domain"),
                 "No such domain",

@@ -258,12 +258,12 @@ impl DomainResource {
         }
     }
 
-    fn conn(&self) -> Result<&Connect, Diagnostics> {
+    fn conn(&self) -> Result<Connect, Diagnostics> {
         self.xml.conn.get()
     }
 
     fn lookup(&self, id: &str) -> Result<Option<Domain>, Diagnostics> {
-        lookup_domain(self.conn()?, id)
+        lookup_domain(&self.conn()?, id)
     }
 
     /// The host's machine types; empty when libvirt cannot say (they are then not checked).
@@ -361,34 +361,59 @@ impl DomainResource {
         else {
             return Ok(());
         };
+        let source = planned
+            .get("wait_for_ip_source")
+            .as_str()
+            .unwrap_or("lease");
+        let uuid = dom
+            .uuid_string()
+            .context(|| "reading the domain's UUID".into())?;
         let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut dom = dom.clone();
         loop {
-            // Not ready yet (e.g. the agent not up) counts as no address.
-            let found = self.interface_addresses(dom, planned).unwrap_or_default();
-            let missing: Vec<String> = found
-                .iter()
-                .filter(|i| i.get("addresses").as_list().is_none_or(<[Value]>::is_empty))
-                .filter_map(|i| i.get("mac").as_str().map(str::to_string))
-                .collect();
-            if !found.is_empty() && missing.is_empty() {
-                return Ok(());
+            let still_missing = match self.interface_addresses(&dom, planned) {
+                Ok(found) => {
+                    let missing: Vec<String> = found
+                        .iter()
+                        .filter(|i| i.get("addresses").as_list().is_none_or(<[Value]>::is_empty))
+                        .filter_map(|i| i.get("mac").as_str().map(str::to_string))
+                        .collect();
+                    if missing.is_empty() {
+                        return Ok(());
+                    }
+                    format!(
+                        "these interfaces still have no address from {source}: {}",
+                        missing.join(", ")
+                    )
+                }
+                Err(d) => {
+                    // Not ready yet (the guest agent not up) or the connection lost: try
+                    // again on a connection that works, and say why if time runs out.
+                    let why = d.to_string().trim().replace('\n', "; ");
+                    tracing::debug!(%uuid, "reading interface addresses: {why}");
+                    if let Ok(Some(found)) = self.lookup(&uuid) {
+                        dom = found;
+                    }
+                    format!("reading its addresses from {source} still fails: {why}")
+                }
+            };
+            if !Domain::is_active(&dom).unwrap_or(true) {
+                return Err(Diagnostics::error_at(
+                    AttributePath::attr("wait_for_ip_timeout"),
+                    "The domain stopped before it had an IP address",
+                    format!(
+                        "While waiting for its addresses ({still_missing}) the guest shut down or \
+                         crashed; its console or libvirt's log for the domain says why."
+                    ),
+                ));
             }
             if Instant::now() >= deadline {
                 return Err(Diagnostics::error_at(
                     AttributePath::attr("wait_for_ip_timeout"),
                     "No IP address in time",
                     format!(
-                        "After {secs} s these interfaces still have no address from {}: {}. The \
-                         domain runs; check its network (DHCP) or raise wait_for_ip_timeout.",
-                        planned
-                            .get("wait_for_ip_source")
-                            .as_str()
-                            .unwrap_or("lease"),
-                        if missing.is_empty() {
-                            "(no interface reported)".to_string()
-                        } else {
-                            missing.join(", ")
-                        }
+                        "After {secs} s {still_missing}. The domain runs; check its network \
+                         (DHCP) or raise wait_for_ip_timeout."
                     ),
                 ));
             }

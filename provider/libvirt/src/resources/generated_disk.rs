@@ -178,7 +178,7 @@ impl<C: DiskContent> Resource for GeneratedDisk<C> {
         let started = std::time::Instant::now();
         let conn = self.conn.get()?;
         let len = Some(bytes.len() as u64);
-        match crate::content::upload_reader(conn, &vol, &mut bytes.as_slice(), len, name) {
+        match crate::content::upload_reader(&conn, &vol, &mut bytes.as_slice(), len, name) {
             Ok(_) => {
                 tracing::info!(volume = name, bytes = bytes.len(), elapsed = ?started.elapsed(), "generated content uploaded");
                 Ok(state)

@@ -231,7 +231,7 @@ impl Resource for VolumeResource {
         let vol = StorageVol::create_xml(&pool, &xml, 0)
             .context(|| format!("creating the volume in pool {pool_name}"))?;
         if let Some(src) = &source {
-            if let Err(e) = content::upload(self.0.conn.get()?, &vol, src) {
+            if let Err(e) = content::upload(&self.0.conn.get()?, &vol, src) {
                 // The volume exists: record it (tainted) rather than orphan it.
                 let state = self.state_of(&vol, planned)?;
                 return Err(ApplyError::with_partial_state(Diagnostics::from(e), state));
