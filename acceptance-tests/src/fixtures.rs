@@ -41,6 +41,23 @@ pub fn assert_libvirt_empty(sandbox: &Sandbox, pool_dir: &str) {
     assert_eq!(left.stdout.trim(), "", "no volume files left in {pool_dir}");
 }
 
+/// Where tests have guests' serial consoles written (inside the sandbox), so that a guest
+/// that never took its lease can be read after the fact.
+pub const CONSOLE_LOG_DIR: &str = "/var/lib/libvirt/qemu";
+
+/// The last lines of every console log under [`CONSOLE_LOG_DIR`] whose name starts with
+/// `prefix`, each headed by its file name: what to print when guests did not come up.
+pub fn console_logs(sandbox: &Sandbox, prefix: &str) -> String {
+    let script = format!(
+        "for f in {CONSOLE_LOG_DIR}/{prefix}*.log; do [ -f \"$f\" ] && echo \"== $f\" && tail -n 30 \"$f\"; done; true"
+    );
+    match sandbox.exec("sh", ["-c", &script]) {
+        Ok(out) if !out.stdout.trim().is_empty() => out.stdout,
+        Ok(_) => format!("(no console log {CONSOLE_LOG_DIR}/{prefix}*.log)"),
+        Err(e) => format!("(console logs unreadable: {e})"),
+    }
+}
+
 /// A root output that must be a string.
 pub fn output_string(tf: &Terraform, name: &str) -> String {
     tf.output_json().expect("outputs")[name]["value"]

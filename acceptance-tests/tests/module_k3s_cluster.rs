@@ -27,7 +27,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{
-    assert_libvirt_empty, build_test_image, domain_type, hcl, make_qcow2, virsh_ok,
+    assert_libvirt_empty, build_test_image, console_logs, domain_type, hcl, make_qcow2, virsh_ok,
+    CONSOLE_LOG_DIR,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 use example_tree::ExampleTree;
@@ -99,6 +100,7 @@ disk_gib            = 1
 kernel_image        = {kernel}
 initrd_image        = {initrd}
 kernel_cmdline      = "console=ttyS0 quiet kvmcloud.dhcp_tries=120"
+console_log_dir     = "{CONSOLE_LOG_DIR}"
 shutdown_timeout    = 0
 wait_for_ip_timeout = 300
 # The test image cannot run k3s and no k3s binary is supplied: skip the readiness wait.
@@ -316,6 +318,7 @@ const SKIP_NOTICE: &str = "module_k3s_cluster: k3s itself is SKIPPED: no k3s bin
 /// examples/k3s-cluster in a workspace on `sandbox`, with the test image built and modules
 /// installed; `write_vars(servers, workers)` (re)writes terraform.tfvars.
 struct Example<'s> {
+    sandbox: &'s Sandbox,
     tf: Terraform<'s>,
     image_dir: PathBuf,
     base: String,
@@ -338,6 +341,7 @@ impl<'s> Example<'s> {
             .and_then(|o| o.into_success())
             .expect("terraform get installs the modules");
         Example {
+            sandbox,
             tf,
             image_dir,
             base,
@@ -368,11 +372,17 @@ impl<'s> Example<'s> {
         let elapsed = started.elapsed();
         assert!(
             applied.success(),
-            "apply failed:\n{}\n{}",
+            "apply failed:\n{}\n{}\n{}",
             applied.stdout,
-            applied.stderr
+            applied.stderr,
+            self.consoles()
         );
         (applied.stdout, elapsed)
+    }
+
+    /// The nodes' serial consoles, for when they did not come up.
+    fn consoles(&self) -> String {
+        console_logs(self.sandbox, CLUSTER)
     }
 
     fn assert_plan_empty(&self, when: &str) {
@@ -420,7 +430,7 @@ fn k3s_cluster_boots_two_nodes_scales_one_worker_out_and_in_and_destroys() {
     // Workers 1 -> 2: only worker-2 comes.
     example.write_vars(1, 2);
     assert_only_worker_2(&planned_changes(tf), "create");
-    let scale_out = apply_saved_plan(tf);
+    let scale_out = apply_saved_plan(tf, || example.consoles());
     assert_nodes_up(&sandbox, tf, &["server-1", "worker-1", "worker-2"]);
     assert_k3s_user_data(&sandbox, tf, &["worker-2"], false);
     example.assert_plan_empty("after scale-out");
@@ -428,7 +438,7 @@ fn k3s_cluster_boots_two_nodes_scales_one_worker_out_and_in_and_destroys() {
     // Workers 2 -> 1: only worker-2 goes.
     example.write_vars(1, 1);
     assert_only_worker_2(&planned_changes(tf), "delete");
-    let scale_in = apply_saved_plan(tf);
+    let scale_in = apply_saved_plan(tf, || example.consoles());
     assert_nodes_up(&sandbox, tf, &two);
     example.assert_plan_empty("after scale-in");
     for (node, id) in &kept {

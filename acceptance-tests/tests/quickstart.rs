@@ -19,7 +19,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{
-    assert_libvirt_empty, build_test_image, domain_type, hcl, make_qcow2, virsh_ok,
+    assert_libvirt_empty, build_test_image, console_logs, domain_type, hcl, make_qcow2, virsh_ok,
+    CONSOLE_LOG_DIR,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 use example_tree::ExampleTree;
@@ -47,6 +48,7 @@ node_disk_gib       = 1
 kernel_image        = {kernel}
 initrd_image        = {initrd}
 kernel_cmdline      = "console=ttyS0 quiet kvmcloud.dhcp_tries=120"
+console_log_dir     = "{CONSOLE_LOG_DIR}"
 shutdown_timeout    = 0
 wait_for_ip_timeout = 300
 "#,
@@ -175,11 +177,13 @@ fn quickstart_boots_two_nodes_scales_one_node_in_and_out_and_destroys() {
         .run(&["apply", "-auto-approve", "-input=false", "-json"])
         .expect("first apply");
     let apply_time = apply_started.elapsed();
+    let consoles = || console_logs(&sandbox, "quickstart-");
     assert!(
         applied.success(),
-        "first apply failed:\n{}\n{}",
+        "first apply failed:\n{}\n{}\n{}",
         applied.stdout,
-        applied.stderr
+        applied.stderr,
+        consoles()
     );
     let phases = report(&ApplyEvents::parse(&applied.stdout), apply_time);
     assert_nodes_leased(&sandbox, &tf, &["node-01", "node-02"]);
@@ -193,7 +197,7 @@ fn quickstart_boots_two_nodes_scales_one_node_in_and_out_and_destroys() {
     // 2 -> 1: only node-02 goes.
     write_vars(1);
     assert_only_node_02(&planned_changes(&tf), "delete");
-    let scale_in = apply_saved_plan(&tf);
+    let scale_in = apply_saved_plan(&tf, consoles);
     let left = virsh_ok(&sandbox, &["list", "--all", "--name"]);
     assert_eq!(left.trim(), domain("node-01"), "only node-01 is left");
     assert_nodes_leased(&sandbox, &tf, &["node-01"]);
@@ -206,7 +210,7 @@ fn quickstart_boots_two_nodes_scales_one_node_in_and_out_and_destroys() {
     // 1 -> 2: only node-02 comes back.
     write_vars(2);
     assert_only_node_02(&planned_changes(&tf), "create");
-    let scale_out = apply_saved_plan(&tf);
+    let scale_out = apply_saved_plan(&tf, consoles);
     assert_nodes_leased(&sandbox, &tf, &["node-01", "node-02"]);
     assert_eq!(
         tf.plan_detailed_exitcode().expect("plan"),

@@ -52,6 +52,7 @@ module "cluster" {
   initrd_image   = var.initrd_image
   kernel_cmdline = var.kernel_cmdline
 
+  console_log_dir     = var.console_log_dir
   shutdown_timeout    = var.shutdown_timeout
   wait_for_ip_timeout = var.wait_for_ip_timeout
 }

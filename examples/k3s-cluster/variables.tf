@@ -136,6 +136,12 @@ variable "kernel_cmdline" {
   default     = "console=ttyS0"
 }
 
+variable "console_log_dir" {
+  description = "Directory on the libvirt host for each node's serial console log (`<name>-<node>.log`); null keeps none."
+  type        = string
+  default     = null
+}
+
 variable "shutdown_timeout" {
   description = "Seconds a node gets for an ACPI shutdown on destroy (0: at once)."
   type        = number

@@ -103,6 +103,12 @@ variable "kernel_cmdline" {
   default     = "console=ttyS0"
 }
 
+variable "console_log_dir" {
+  description = "Directory on the libvirt host for each node's serial console log (`<prefix>-<node>.log`); null keeps none."
+  type        = string
+  default     = null
+}
+
 variable "shutdown_timeout" {
   description = "Seconds to wait for a guest's ACPI shutdown on destroy (0: at once)."
   type        = number

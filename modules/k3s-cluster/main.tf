@@ -241,6 +241,7 @@ module "node" {
   initrd         = var.initrd_image != null ? libvirt_volume.initrd[0].id : null
   kernel_cmdline = local.direct_boot ? var.kernel_cmdline : null
 
+  console_log         = var.console_log_dir == null ? null : "${trimsuffix(var.console_log_dir, "/")}/${var.name}-${each.key}.log"
   shutdown_timeout    = var.shutdown_timeout
   wait_for_ip_timeout = var.wait_for_ip_timeout
 }

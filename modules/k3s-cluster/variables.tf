@@ -143,6 +143,16 @@ variable "wait_for_ip_timeout" {
   }
 }
 
+variable "console_log_dir" {
+  description = "Directory on the libvirt host where each node's serial console is also written, as `<name>-<node>.log` (for reading a boot after the fact). null keeps no logs."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.console_log_dir == null || startswith(coalesce(var.console_log_dir, "/"), "/")
+    error_message = "console_log_dir must be an absolute path on the libvirt host."
+  }
+}
+
 # ---------------------------------------------------------------- node groups
 
 variable "servers" {

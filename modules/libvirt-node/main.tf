@@ -202,6 +202,13 @@ resource "libvirt_domain" "this" {
       target {
         port = 0
       }
+      dynamic "log" {
+        for_each = var.console_log == null ? [] : [var.console_log]
+        content {
+          file   = log.value
+          append = "on"
+        }
+      }
     }
     console {
       type = "pty"

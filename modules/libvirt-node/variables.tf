@@ -254,6 +254,16 @@ variable "kernel_cmdline" {
   }
 }
 
+variable "console_log" {
+  description = "Path on the libvirt host where the serial console (ttyS0) is also written, for reading a guest's boot after the fact (libvirt's virtlogd writes it). null keeps no log."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.console_log == null || startswith(coalesce(var.console_log, "/"), "/")
+    error_message = "console_log must be an absolute path on the libvirt host."
+  }
+}
+
 variable "autostart" {
   description = "Start the domain when libvirtd starts."
   type        = bool

@@ -112,11 +112,19 @@ pub fn planned_changes(tf: &Terraform) -> BTreeMap<String, PlannedChange> {
         .collect()
 }
 
-/// Applies the plan [`planned_changes`] saved; returns how long it took.
-pub fn apply_saved_plan(tf: &Terraform) -> Duration {
+/// Applies the plan [`planned_changes`] saved; returns how long it took. A failure shows
+/// terraform's output and `context()` (e.g. the guests' consoles).
+pub fn apply_saved_plan(tf: &Terraform, context: impl FnOnce() -> String) -> Duration {
     let started = Instant::now();
-    tf.run(&["apply", "-input=false", "-no-color", PLAN_FILE])
-        .and_then(|o| o.into_success())
-        .expect("apply the saved plan");
+    let applied = tf
+        .run(&["apply", "-input=false", "-no-color", PLAN_FILE])
+        .expect("run terraform apply");
+    assert!(
+        applied.success(),
+        "applying the saved plan failed:\n{}\n{}\n{}",
+        applied.stdout,
+        applied.stderr,
+        context()
+    );
     started.elapsed()
 }
