@@ -1,8 +1,10 @@
 //! Small helpers the libvirt acceptance tests share: test images, guest type, HCL quoting,
 //! and assertions on virsh and terraform outputs.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use crate::{Sandbox, Terraform};
 
@@ -55,6 +57,57 @@ pub fn console_logs(sandbox: &Sandbox, prefix: &str) -> String {
         Ok(out) if !out.stdout.trim().is_empty() => out.stdout,
         Ok(_) => format!("(no console log {CONSOLE_LOG_DIR}/{prefix}*.log)"),
         Err(e) => format!("(console logs unreadable: {e})"),
+    }
+}
+
+/// The last complete `KVMCLOUD-BOOT-...` line of a test-image guest's console: the line its
+/// /init prints once it read its seed and asked for a lease (see scripts/test-image/init).
+pub fn boot_marker(console: &str) -> Option<&str> {
+    console
+        .lines()
+        .rev()
+        .skip(usize::from(!console.ends_with('\n')))
+        .find_map(|line| line.find("KVMCLOUD-BOOT-").map(|at| line[at..].trim_end()))
+}
+
+/// The console logs at `logs` (paths inside the sandbox) once each holds a boot marker, by
+/// path; panics after `limit` showing what they hold.
+pub fn wait_for_boot(
+    sandbox: &Sandbox,
+    logs: &[String],
+    limit: Duration,
+) -> BTreeMap<String, String> {
+    let started = Instant::now();
+    let read = |log: &String| {
+        sandbox
+            .exec("cat", [log])
+            .map(|o| o.stdout)
+            .unwrap_or_default()
+    };
+    let mut booted = BTreeMap::new();
+    loop {
+        for log in logs {
+            if !booted.contains_key(log) {
+                let console = read(log);
+                if boot_marker(&console).is_some() {
+                    booted.insert(log.clone(), console);
+                }
+            }
+        }
+        if booted.len() == logs.len() {
+            return booted;
+        }
+        if started.elapsed() > limit {
+            let consoles: Vec<String> = logs
+                .iter()
+                .map(|log| format!("== {log}\n{}", read(log)))
+                .collect();
+            panic!(
+                "no boot marker within {limit:?}; consoles:\n{}",
+                consoles.join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(300));
     }
 }
 

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 
 use acceptance_tests::fixtures::{
-    boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, hcl, output_string,
-    LIBVIRT_PROVIDER,
+    boot_marker, boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, hcl, output_string,
+    wait_for_boot, LIBVIRT_PROVIDER,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
@@ -277,23 +277,6 @@ resource "libvirt_domain" "guest" {{
     )
 }
 
-/// The guest's console once a `KVMCLOUD-BOOT-` line is complete, or None at the deadline.
-fn wait_for_marker(sandbox: &Sandbox, log: &str, limit: std::time::Duration) -> Option<String> {
-    let started = std::time::Instant::now();
-    while started.elapsed() < limit {
-        let out = sandbox.exec("cat", [log]).expect("cat console log");
-        let complete = out
-            .stdout
-            .find("KVMCLOUD-BOOT-")
-            .is_some_and(|at| out.stdout[at..].contains('\n'));
-        if complete {
-            return Some(out.stdout);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    None
-}
-
 #[test]
 fn a_guest_boots_and_reads_its_cloudinit_disk() {
     let sandbox = Sandbox::start(&unique_name("acc-cig")).expect("sandbox starts");
@@ -311,19 +294,15 @@ fn a_guest_boots_and_reads_its_cloudinit_disk() {
     tf.apply().expect("apply");
     let apply_time = t.elapsed();
     let t = std::time::Instant::now();
-    let console = wait_for_marker(&sandbox, &console_log, std::time::Duration::from_secs(120))
-        .unwrap_or_else(|| {
-            let log = sandbox.exec("cat", [&console_log]).map(|o| o.stdout);
-            panic!("no boot marker within 120 s; console: {log:?}")
-        });
+    let log = [console_log];
+    let console = wait_for_boot(&sandbox, &log, std::time::Duration::from_secs(120))
+        .remove(&log[0])
+        .expect("the console waited for");
     let marker_time = t.elapsed();
-    let marker = console
-        .lines()
-        .find_map(|l| l.find("KVMCLOUD-BOOT-").map(|i| l[i..].trim_end()))
-        .expect("marker line");
     // user-data's hostname wins over meta-data's local-hostname, as in cloud-init.
     assert_eq!(
-        marker, "KVMCLOUD-BOOT-OK hostname=guest-a ip=none instance-id=guest-a-1 files=1",
+        boot_marker(&console),
+        Some("KVMCLOUD-BOOT-OK hostname=guest-a ip=none instance-id=guest-a-1 files=1"),
         "{console}"
     );
     let expected_file = tf.dir().join("expected-kvmcloud-test");

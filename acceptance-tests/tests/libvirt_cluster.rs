@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{
-    assert_libvirt_empty, boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, hcl,
-    make_qcow2, virsh_ok, LIBVIRT_PROVIDER,
+    assert_libvirt_empty, boot_marker, boot_volumes_hcl, build_test_image, dir_pool_hcl,
+    domain_type, hcl, make_qcow2, virsh_ok, wait_for_boot, LIBVIRT_PROVIDER,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
@@ -287,58 +287,15 @@ output "base" {{
 
 // ---------------------------------------------------------------- helpers
 
-/// Each node's console once its `KVMCLOUD-BOOT-` line is complete; panics at the deadline
-/// showing what the consoles hold.
-fn wait_for_markers(sandbox: &Sandbox, nodes: &[&Node]) -> BTreeMap<&'static str, String> {
-    let started = Instant::now();
-    let mut done = BTreeMap::new();
-    loop {
-        for node in nodes {
-            if done.contains_key(node.name) {
-                continue;
-            }
-            let console = sandbox
-                .exec("cat", [node.console_log()])
-                .map(|o| o.stdout)
-                .unwrap_or_default();
-            if let Some(marker) = marker_line(&console) {
-                done.insert(node.name, marker);
-            }
-        }
-        if done.len() == nodes.len() {
-            return done;
-        }
-        if started.elapsed() > MARKER_TIMEOUT {
-            let consoles: Vec<String> = nodes
-                .iter()
-                .map(|n| {
-                    let log = sandbox.exec("cat", [n.console_log()]).map(|o| o.stdout);
-                    format!("{}: {log:?}", n.name)
-                })
-                .collect();
-            panic!(
-                "no boot marker within {MARKER_TIMEOUT:?}; consoles:\n{}",
-                consoles.join("\n")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
-/// The first complete `KVMCLOUD-BOOT-...` line of a console.
-fn marker_line(console: &str) -> Option<String> {
-    let at = console.find("KVMCLOUD-BOOT-")?;
-    let line = console[at..].split_once('\n')?.0;
-    Some(line.trim_end().to_string())
-}
-
 fn assert_booted(sandbox: &Sandbox, nodes: &[&Node]) {
-    let markers = wait_for_markers(sandbox, nodes);
+    let logs: Vec<String> = nodes.iter().map(|n| n.console_log()).collect();
+    let consoles = wait_for_boot(sandbox, &logs, MARKER_TIMEOUT);
     for node in nodes {
+        let console = &consoles[&node.console_log()];
         assert_eq!(
-            markers[node.name],
-            node.expected_marker(),
-            "{}'s console",
+            boot_marker(console),
+            Some(node.expected_marker().as_str()),
+            "{}'s console:\n{console}",
             node.name
         );
     }

@@ -5,7 +5,9 @@
 //! everything the module builds around it. Both domains run with their fixed MACs and took
 //! their fixed DHCP leases under their node names; each node's cloud-init disk carries the
 //! module's k3s bootstrap (`#cloud-config` from `k3s_cloud_init`: the k3s config naming the
-//! node, its address and the first server's API URL); the second plan is empty; workers
+//! node, its address and the first server's API URL), and the guest read it (its serial
+//! console, logged through the module's `console_log_dir`, reports every file written);
+//! the second plan is empty; workers
 //! 1 -> 2 -> 1 create and destroy only worker-2's resources (plus its DHCP host entry, updated
 //! live in the network); destroy leaves libvirt empty.
 //!
@@ -27,8 +29,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{
-    assert_libvirt_empty, build_test_image, console_logs, domain_type, hcl, make_qcow2, virsh_ok,
-    CONSOLE_LOG_DIR,
+    assert_libvirt_empty, boot_marker, build_test_image, console_logs, domain_type, hcl,
+    make_qcow2, virsh_ok, wait_for_boot, CONSOLE_LOG_DIR,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 use example_tree::ExampleTree;
@@ -81,6 +83,11 @@ fn airgap_bundle(dir: &Path) -> PathBuf {
 
 fn domain(node: &str) -> String {
     format!("{CLUSTER}-{node}")
+}
+
+/// Where the module writes `node`'s serial console (`console_log_dir` in the tfvars).
+fn console_log(node: &str) -> String {
+    format!("{CONSOLE_LOG_DIR}/{}.log", domain(node))
 }
 
 /// terraform.tfvars for `servers` servers and `workers` workers booting the test image.
@@ -270,12 +277,36 @@ fn seed_user_data(sandbox: &Sandbox, tf: &Terraform, node: &str) -> String {
 /// Each node's cloud-init disk holds the module's k3s bootstrap for it: a `#cloud-config`
 /// document writing the k3s config (its name and address) and installing k3s air-gapped;
 /// servers get the cluster's CA files; server-1 starts an embedded-etcd cluster when
-/// `embedded_etcd`, everyone else joins through server-1's address.
+/// `embedded_etcd`, everyone else joins through server-1's address. The guest read it: its
+/// console reports every `write_files` entry written, the k3s config among them.
 fn assert_k3s_user_data(sandbox: &Sandbox, tf: &Terraform, names: &[&str], embedded_etcd: bool) {
     let join = format!("server: {}", api_url());
+    let logs: Vec<String> = names.iter().map(|n| console_log(n)).collect();
+    let consoles = wait_for_boot(sandbox, &logs, Duration::from_secs(60));
     for node in names.iter().map(|n| node(n)) {
         let name = node.name.as_str();
         let user_data = seed_user_data(sandbox, tf, name);
+        let files = user_data
+            .lines()
+            .filter(|l| l.trim_start().starts_with("- path: "))
+            .count();
+        let console = &consoles[&console_log(name)];
+        assert_eq!(
+            boot_marker(console),
+            Some(
+                format!(
+                    "KVMCLOUD-BOOT-OK hostname={name} ip={} instance-id={} files={files}",
+                    node.ip,
+                    domain(name)
+                )
+                .as_str()
+            ),
+            "{name}'s console:\n{console}"
+        );
+        assert!(
+            console.contains("KVMCLOUD-WROTE path=/etc/rancher/k3s/config.yaml "),
+            "{name} wrote its k3s config:\n{console}"
+        );
         assert!(
             user_data.starts_with("#cloud-config\n"),
             "{name}: user-data is a #cloud-config document:\n{user_data}"
@@ -310,7 +341,8 @@ fn domid(sandbox: &Sandbox, node: &str) -> String {
 
 // ---------------------------------------------------------------- the tests
 
-/// The tests boot guests on a 2-core machine: run them one at a time, so timings mean something.
+/// The tests boot guests on a 2-core machine: run them one at a time, so timings mean something
+/// (under `cargo test`; nextest runs them in the `booting-guests` group of .config/nextest.toml).
 static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const SKIP_NOTICE: &str = "module_k3s_cluster: k3s itself is SKIPPED: no k3s binary or image archive is supplied and the test image cannot run k3s (wait_for_ready = false); the libvirt side and the k3s bootstrap on each node's cloud-init disk are checked";
