@@ -208,7 +208,8 @@ resource "libvirt_domain" "node" {{
     kernel  = libvirt_volume.kernel.id
     initrd  = libvirt_volume.initrd.id
     # DHCP may wait for the bridge port; a loaded machine slows the guest down further.
-    cmdline = "console=ttyS0 quiet kvmcloud.dhcp_tries=120"
+    # earlyprintk: a kernel that dies before its console starts still says why.
+    cmdline = "console=ttyS0 earlyprintk=serial,ttyS0 quiet kvmcloud.dhcp_tries=120"
   }}
   devices {{
     disk {{

@@ -47,7 +47,7 @@ node_memory_mib     = 256
 node_disk_gib       = 1
 kernel_image        = {kernel}
 initrd_image        = {initrd}
-kernel_cmdline      = "console=ttyS0 quiet kvmcloud.dhcp_tries=120"
+kernel_cmdline      = "console=ttyS0 earlyprintk=serial,ttyS0 quiet kvmcloud.dhcp_tries=120"
 console_log_dir     = "{CONSOLE_LOG_DIR}"
 shutdown_timeout    = 0
 wait_for_ip_timeout = 300
