@@ -2,11 +2,15 @@
 //! private libvirtd with real QEMU (TCG: KVM is not usable on these machines):
 //! 20 defined-but-stopped domains apply with an empty second plan and destroy, timed
 //! against 20 `terraform_data`; one disk-less domain starts, survives an announced
-//! restart, is imported by name and is destroyed cleanly.
+//! restart, is imported by name and is destroyed cleanly; a guest that stops while apply
+//! waits for its IP fails the apply at once (not at the timeout) and stays recorded.
 
 use std::time::{Duration, Instant};
 
-use acceptance_tests::fixtures::{virsh_ok, LIBVIRT_PROVIDER};
+use acceptance_tests::fixtures::{
+    assert_libvirt_empty, boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, virsh_ok,
+    LIBVIRT_PROVIDER,
+};
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
 const PROVIDERS: &[LocalProvider] = &[LocalProvider::Libvirt];
@@ -398,4 +402,82 @@ resource "libvirt_domain" "vm" {{
         "",
         "no domain left"
     );
+}
+
+/// The test image booted with busybox `reboot -f` as its init and `on_reboot = "destroy"`: a
+/// guest that stops at once, before it could ever take a lease. (Not `poweroff`: the test
+/// image's guests have no ACPI tables to power off with, so the kernel would only halt.)
+fn stopping_guest(image_dir: &std::path::Path, virt_type: &str) -> String {
+    let dir_pool = dir_pool_hcl("accoff");
+    let boot_volumes = boot_volumes_hcl(image_dir);
+    format!(
+        r#"{LIBVIRT_PROVIDER}
+{dir_pool}
+{boot_volumes}
+resource "libvirt_domain" "vm" {{
+  type                = "{virt_type}"
+  name                = "acc-off"
+  shutdown_timeout    = 0
+  wait_for_ip_timeout = 600
+  on_reboot           = "destroy"
+  memory {{
+    value = 128
+    unit  = "MiB"
+  }}
+  os {{
+    type {{
+      value   = "hvm"
+      machine = "pc"
+    }}
+    kernel  = libvirt_volume.kernel.id
+    initrd  = libvirt_volume.initrd.id
+    # Arguments after "--" go to init.
+    cmdline = "console=ttyS0 quiet rdinit=/bin/reboot -- -f"
+  }}
+  devices {{
+    interface {{
+      type = "user"
+      model {{
+        type = "virtio"
+      }}
+    }}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_guest_that_stops_while_apply_waits_for_its_ip_fails_the_apply_and_stays_recorded() {
+    let sandbox = Sandbox::start(&unique_name("acc-domoff")).expect("sandbox starts");
+    let tf = Terraform::new(&sandbox, "", PROVIDERS).expect("workspace");
+    build_test_image(tf.dir());
+    tf.write_main_tf(&stopping_guest(tf.dir(), domain_type(&sandbox)))
+        .expect("write config");
+
+    let started = Instant::now();
+    let out = tf
+        .run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .expect("run apply");
+    let failed_after = started.elapsed();
+    assert!(!out.success(), "apply must fail: {}", out.stdout);
+    // Not the timeout's "No IP address in time": the wait noticed the guest was gone.
+    assert!(
+        out.stderr
+            .contains("The domain stopped before it had an IP address")
+            && out.stderr.contains("wait_for_ip_timeout"),
+        "{}",
+        out.stderr
+    );
+    let shown = tf
+        .state_show("libvirt_domain.vm")
+        .expect("recorded in state");
+    assert!(shown.contains("tainted"), "{shown}");
+    eprintln!(
+        "libvirt_domain: a guest stopping during the IP wait failed the apply after {:.1} s (wait_for_ip_timeout 600 s)",
+        failed_after.as_secs_f64()
+    );
+
+    tf.destroy().expect("destroy");
+    assert_libvirt_empty(&sandbox, "/var/lib/libvirt/accoff-pool");
 }
