@@ -230,7 +230,8 @@ impl DomainResource {
             ))
             .attr(Attribute::optional("wait_for_ip_timeout", Type::Number).describe(
                 "After starting the domain, wait up to this many seconds until every interface \
-                 has an IP address (from `wait_for_ip_source`); unset or 0 does not wait.",
+                 has an IP address (from `wait_for_ip_source`); unset or 0 does not wait. A \
+                 guest that stops meanwhile fails the apply at once.",
             ))
             .attr(Attribute::optional("wait_for_ip_source", Type::String).describe(
                 "Where `interface_addresses` come from: `lease` (libvirt's DHCP, the default), \
