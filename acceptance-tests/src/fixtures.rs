@@ -181,6 +181,23 @@ pub fn dir_pool_hcl(prefix: &str) -> String {
     )
 }
 
+/// The `os` block of a domain booting the test image from [`boot_volumes_hcl`]'s volumes with
+/// the kernel command line `cmdline`, indented as a block of a resource.
+pub fn direct_boot_os_hcl(cmdline: &str) -> String {
+    format!(
+        r#"  os {{
+    type {{
+      value   = "hvm"
+      machine = "pc"
+    }}
+    kernel  = libvirt_volume.kernel.id
+    initrd  = libvirt_volume.initrd.id
+    cmdline = {}
+  }}"#,
+        hcl(cmdline)
+    )
+}
+
 /// Raw volumes `libvirt_volume.kernel` and `libvirt_volume.initrd` in `libvirt_pool.p`, uploaded
 /// from the test image in `image_dir`: the test image boots directly from them (no root disk).
 pub fn boot_volumes_hcl(image_dir: &Path) -> String {

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 
 use acceptance_tests::fixtures::{
-    boot_marker, boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, hcl, output_string,
-    wait_for_boot, LIBVIRT_PROVIDER,
+    boot_marker, boot_volumes_hcl, build_test_image, dir_pool_hcl, direct_boot_os_hcl, domain_type,
+    hcl, output_string, wait_for_boot, LIBVIRT_PROVIDER,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
@@ -208,6 +208,7 @@ const GUEST_META_DATA: &str = "instance-id: guest-a-1\nlocal-hostname: meta-a\n"
 fn guest_config(prefix: &str, image_dir: &Path, virt_type: &str, console_log: &str) -> String {
     let dir_pool = dir_pool_hcl(prefix);
     let boot_volumes = boot_volumes_hcl(image_dir);
+    let os = direct_boot_os_hcl("console=ttyS0 quiet");
     format!(
         r#"
 {LIBVIRT_PROVIDER}
@@ -232,15 +233,7 @@ resource "libvirt_domain" "guest" {{
   vcpu {{
     value = 1
   }}
-  os {{
-    type {{
-      value   = "hvm"
-      machine = "pc"
-    }}
-    kernel  = libvirt_volume.kernel.id
-    initrd  = libvirt_volume.initrd.id
-    cmdline = "console=ttyS0 quiet"
-  }}
+{os}
   devices {{
     # Debian's cloud kernel has no AHCI driver: the seed goes on virtio, not SATA.
     disk {{

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{
     assert_libvirt_empty, boot_marker, boot_volumes_hcl, build_test_image, dir_pool_hcl,
-    domain_type, hcl, make_qcow2, virsh_ok, wait_for_boot, LIBVIRT_PROVIDER,
+    direct_boot_os_hcl, domain_type, hcl, make_qcow2, virsh_ok, wait_for_boot, LIBVIRT_PROVIDER,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
@@ -110,6 +110,10 @@ struct Images<'a> {
 fn config(images: &Images, virt_type: &str, nodes: &[Node]) -> String {
     let dir_pool = dir_pool_hcl(PREFIX);
     let boot_volumes = boot_volumes_hcl(images.dir);
+    // DHCP may wait for the bridge port; a loaded machine slows the guest down further.
+    // earlyprintk: a kernel that dies before its console starts still says why.
+    let os =
+        direct_boot_os_hcl("console=ttyS0 earlyprintk=serial,ttyS0 quiet kvmcloud.dhcp_tries=120");
     format!(
         r#"
 {LIBVIRT_PROVIDER}
@@ -200,17 +204,7 @@ resource "libvirt_domain" "node" {{
   vcpu {{
     value = 1
   }}
-  os {{
-    type {{
-      value   = "hvm"
-      machine = "pc"
-    }}
-    kernel  = libvirt_volume.kernel.id
-    initrd  = libvirt_volume.initrd.id
-    # DHCP may wait for the bridge port; a loaded machine slows the guest down further.
-    # earlyprintk: a kernel that dies before its console starts still says why.
-    cmdline = "console=ttyS0 earlyprintk=serial,ttyS0 quiet kvmcloud.dhcp_tries=120"
-  }}
+{os}
   devices {{
     disk {{
       type   = "volume"

@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{
-    assert_libvirt_empty, boot_volumes_hcl, build_test_image, dir_pool_hcl, domain_type, virsh_ok,
-    LIBVIRT_PROVIDER,
+    assert_libvirt_empty, boot_volumes_hcl, build_test_image, dir_pool_hcl, direct_boot_os_hcl,
+    domain_type, virsh_ok, LIBVIRT_PROVIDER,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
@@ -410,6 +410,8 @@ resource "libvirt_domain" "vm" {{
 fn stopping_guest(image_dir: &std::path::Path, virt_type: &str) -> String {
     let dir_pool = dir_pool_hcl("accoff");
     let boot_volumes = boot_volumes_hcl(image_dir);
+    // Arguments after "--" go to init.
+    let os = direct_boot_os_hcl("console=ttyS0 quiet rdinit=/bin/reboot -- -f");
     format!(
         r#"{LIBVIRT_PROVIDER}
 {dir_pool}
@@ -424,16 +426,7 @@ resource "libvirt_domain" "vm" {{
     value = 128
     unit  = "MiB"
   }}
-  os {{
-    type {{
-      value   = "hvm"
-      machine = "pc"
-    }}
-    kernel  = libvirt_volume.kernel.id
-    initrd  = libvirt_volume.initrd.id
-    # Arguments after "--" go to init.
-    cmdline = "console=ttyS0 quiet rdinit=/bin/reboot -- -f"
-  }}
+{os}
   devices {{
     interface {{
       type = "user"
