@@ -181,6 +181,31 @@ pub fn dir_pool_hcl(prefix: &str) -> String {
     )
 }
 
+/// Kernel command line of guests that boot the test image and take a lease: the console on
+/// ttyS0 (with earlyprintk, so a kernel that dies before its console starts still says why) and
+/// two minutes of DHCP tries (the bridge port may wait; a loaded machine slows the guest down).
+pub const TEST_IMAGE_CMDLINE: &str =
+    "console=ttyS0 earlyprintk=serial,ttyS0 quiet kvmcloud.dhcp_tries=120";
+
+/// terraform.tfvars lines the examples (quickstart, k3s-cluster) share to boot the test image
+/// in `image_dir`: direct kernel boot with [`TEST_IMAGE_CMDLINE`], consoles logged under
+/// [`CONSOLE_LOG_DIR`], destroy at once (the image ignores ACPI), apply waiting for leases.
+pub fn test_image_boot_tfvars(image_dir: &Path) -> String {
+    let image = |f: &str| hcl(&image_dir.join(f).to_string_lossy());
+    format!(
+        r#"kernel_image        = {kernel}
+initrd_image        = {initrd}
+kernel_cmdline      = {cmdline}
+console_log_dir     = "{CONSOLE_LOG_DIR}"
+shutdown_timeout    = 0
+wait_for_ip_timeout = 300
+"#,
+        kernel = image("vmlinuz"),
+        initrd = image("initrd.img"),
+        cmdline = hcl(TEST_IMAGE_CMDLINE),
+    )
+}
+
 /// The `os` block of a domain booting the test image from [`boot_volumes_hcl`]'s volumes with
 /// the kernel command line `cmdline`, indented as a block of a resource.
 pub fn direct_boot_os_hcl(cmdline: &str) -> String {

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use acceptance_tests::fixtures::{
     assert_libvirt_empty, boot_marker, boot_volumes_hcl, build_test_image, dir_pool_hcl,
     direct_boot_os_hcl, domain_type, hcl, make_qcow2, virsh_ok, wait_for_boot, LIBVIRT_PROVIDER,
+    TEST_IMAGE_CMDLINE,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 
@@ -110,10 +111,7 @@ struct Images<'a> {
 fn config(images: &Images, virt_type: &str, nodes: &[Node]) -> String {
     let dir_pool = dir_pool_hcl(PREFIX);
     let boot_volumes = boot_volumes_hcl(images.dir);
-    // DHCP may wait for the bridge port; a loaded machine slows the guest down further.
-    // earlyprintk: a kernel that dies before its console starts still says why.
-    let os =
-        direct_boot_os_hcl("console=ttyS0 earlyprintk=serial,ttyS0 quiet kvmcloud.dhcp_tries=120");
+    let os = direct_boot_os_hcl(TEST_IMAGE_CMDLINE);
     format!(
         r#"
 {LIBVIRT_PROVIDER}

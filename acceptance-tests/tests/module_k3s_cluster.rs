@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{
     assert_libvirt_empty, boot_marker, build_test_image, console_logs, domain_type, hcl,
-    make_qcow2, virsh_ok, wait_for_boot, CONSOLE_LOG_DIR,
+    make_qcow2, test_image_boot_tfvars, virsh_ok, wait_for_boot, CONSOLE_LOG_DIR,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 use example_tree::ExampleTree;
@@ -92,7 +92,6 @@ fn console_log(node: &str) -> String {
 
 /// terraform.tfvars for `servers` servers and `workers` workers booting the test image.
 fn tfvars(image_dir: &Path, base: &str, virt_type: &str, servers: u32, workers: u32) -> String {
-    let image = |f: &str| hcl(&image_dir.join(f).to_string_lossy());
     format!(
         r#"name                = "{CLUSTER}"
 cidr                = "10.17.0.0/24"
@@ -104,18 +103,11 @@ worker_count        = {workers}
 server_memory_mib   = 512
 worker_memory_mib   = 512
 disk_gib            = 1
-kernel_image        = {kernel}
-initrd_image        = {initrd}
-kernel_cmdline      = "console=ttyS0 earlyprintk=serial,ttyS0 quiet kvmcloud.dhcp_tries=120"
-console_log_dir     = "{CONSOLE_LOG_DIR}"
-shutdown_timeout    = 0
-wait_for_ip_timeout = 300
-# The test image cannot run k3s and no k3s binary is supplied: skip the readiness wait.
+{boot}# The test image cannot run k3s and no k3s binary is supplied: skip the readiness wait.
 wait_for_ready      = false
 "#,
         base = hcl(base),
-        kernel = image("vmlinuz"),
-        initrd = image("initrd.img"),
+        boot = test_image_boot_tfvars(image_dir),
     )
 }
 

@@ -19,8 +19,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use acceptance_tests::fixtures::{
-    assert_libvirt_empty, build_test_image, console_logs, domain_type, hcl, make_qcow2, virsh_ok,
-    CONSOLE_LOG_DIR,
+    assert_libvirt_empty, build_test_image, console_logs, domain_type, hcl, make_qcow2,
+    test_image_boot_tfvars, virsh_ok,
 };
 use acceptance_tests::{unique_name, LocalProvider, Sandbox, Terraform};
 use example_tree::ExampleTree;
@@ -37,7 +37,6 @@ fn domain(node: &str) -> String {
 
 /// terraform.tfvars (read by every command) for `node_count` nodes booting the test image.
 fn tfvars(image_dir: &Path, base: &str, virt_type: &str, node_count: u32) -> String {
-    let image = |f: &str| hcl(&image_dir.join(f).to_string_lossy());
     format!(
         r#"node_count          = {node_count}
 base_image          = {base}
@@ -45,16 +44,9 @@ pool_path           = "{POOL_PATH}"
 domain_type         = "{virt_type}"
 node_memory_mib     = 256
 node_disk_gib       = 1
-kernel_image        = {kernel}
-initrd_image        = {initrd}
-kernel_cmdline      = "console=ttyS0 earlyprintk=serial,ttyS0 quiet kvmcloud.dhcp_tries=120"
-console_log_dir     = "{CONSOLE_LOG_DIR}"
-shutdown_timeout    = 0
-wait_for_ip_timeout = 300
-"#,
+{boot}"#,
         base = hcl(base),
-        kernel = image("vmlinuz"),
-        initrd = image("initrd.img"),
+        boot = test_image_boot_tfvars(image_dir),
     )
 }
 
