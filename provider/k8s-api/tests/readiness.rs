@@ -15,6 +15,14 @@ fn expect(names: &[&str], min_nodes: usize) -> Expectation {
     }
 }
 
+/// The error of a readiness wait (polling every 50 ms) that must fail within `timeout`.
+async fn wait_fails(client: &Client, expected: Expectation, timeout: Duration) -> ReadinessError {
+    client
+        .wait_ready(&expected, timeout, Duration::from_millis(50))
+        .await
+        .expect_err("the wait must fail")
+}
+
 #[test]
 fn wait_ready_passes_once_the_cluster_becomes_ready() {
     let cluster = Cluster::start();
@@ -62,15 +70,12 @@ async fn timeout_names_missing_and_not_ready_nodes() {
     let cluster = Cluster::start();
     cluster.standin.add_node("server-1", true);
     cluster.standin.add_node("worker-1", false);
-    let err = cluster
-        .client()
-        .wait_ready(
-            &expect(&["server-1", "worker-1", "worker-2"], 3),
-            Duration::from_millis(600),
-            Duration::from_millis(50),
-        )
-        .await
-        .unwrap_err();
+    let err = wait_fails(
+        &cluster.client(),
+        expect(&["server-1", "worker-1", "worker-2"], 3),
+        Duration::from_millis(600),
+    )
+    .await;
     assert!(matches!(
         err,
         ReadinessError::Timeout {
@@ -88,15 +93,12 @@ async fn timeout_names_missing_and_not_ready_nodes() {
 async fn timeout_in_readyz_carries_the_failing_check() {
     let cluster = Cluster::start();
     cluster.standin.set_ready(false);
-    let err = cluster
-        .client()
-        .wait_ready(
-            &expect(&[], 1),
-            Duration::from_millis(400),
-            Duration::from_millis(50),
-        )
-        .await
-        .unwrap_err();
+    let err = wait_fails(
+        &cluster.client(),
+        expect(&[], 1),
+        Duration::from_millis(400),
+    )
+    .await;
     let text = err.to_string();
     assert!(
         text.starts_with("timed out after 400ms waiting for /readyz: GET /readyz: 500 Internal Server Error: [-]etcd-readiness failed"),
@@ -113,15 +115,12 @@ async fn timeout_in_ping_says_the_server_is_unreachable() {
         .unwrap()
         .port();
     let kc = kubeconfig_for(&pki("gone"), &format!("https://127.0.0.1:{port}"));
-    let err = Client::new(&kc)
-        .unwrap()
-        .wait_ready(
-            &expect(&[], 1),
-            Duration::from_millis(300),
-            Duration::from_millis(50),
-        )
-        .await
-        .unwrap_err();
+    let err = wait_fails(
+        &Client::new(&kc).unwrap(),
+        expect(&[], 1),
+        Duration::from_millis(300),
+    )
+    .await;
     let text = err.to_string();
     assert!(
         text.starts_with(&format!(
@@ -151,14 +150,7 @@ async fn client_certificate_from_another_ca_is_rejected_clearly() {
     );
     // Waiting cannot fix it: wait_ready fails at once instead of running into its timeout.
     let started = std::time::Instant::now();
-    let err = client
-        .wait_ready(
-            &expect(&[], 1),
-            Duration::from_secs(30),
-            Duration::from_millis(50),
-        )
-        .await
-        .unwrap_err();
+    let err = wait_fails(&client, expect(&[], 1), Duration::from_secs(30)).await;
     assert!(matches!(err, ReadinessError::Fatal { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
@@ -249,14 +241,7 @@ async fn a_certificate_without_admin_rights_is_forbidden_with_the_reason() {
         err.to_string(),
         "GET /api/v1/nodes: 403 Forbidden: nodes is forbidden: User \"bob\" cannot list resource \"nodes\" in API group \"\" at the cluster scope"
     );
-    let err = client
-        .wait_ready(
-            &expect(&[], 1),
-            Duration::from_millis(300),
-            Duration::from_millis(50),
-        )
-        .await
-        .unwrap_err();
+    let err = wait_fails(&client, expect(&[], 1), Duration::from_millis(300)).await;
     assert!(
         err.to_string()
             .contains("403 Forbidden: nodes is forbidden"),
